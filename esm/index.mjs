@@ -1,0 +1,16 @@
+// ESM entry: the same single CommonJS instance, so `import` and `require` share one agent.
+import teracron from '../dist/src/index.js';
+
+export const {
+  up,
+  down,
+  getClient,
+  TeracronClient,
+  TeracronError,
+  TeracronConfigError,
+  TeracronKeyError,
+  TeracronEnvelopeError,
+  TeracronWireError,
+  SDK_VERSION,
+} = teracron;
+export default teracron;

@@ -1,0 +1,218 @@
+/**
+ * TeracronClient: the explicit form of the agent. It owns the shared ring, the piscina pool
+ * with the one worker, and the process hooks that ship what is buffered when the program ends.
+ *
+ * Nothing here keeps the process alive: piscina unrefs its idle worker, and the hooks only act
+ * when the process is ending anyway.
+ */
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Piscina } from 'piscina';
+import { resolveConfig } from './config/resolve';
+import type { TeracronConfig } from './config/resolve';
+import type { TeracronOptions } from './config/options';
+import { createRecorder, recordEventInput, recordSpanInput } from './recorder/recorder';
+import type { EventInput, Recorder, SpanInput } from './recorder/recorder';
+import { FINAL, createRingBuffer, ringViews } from './ring/layout';
+import type { RingViews } from './ring/layout';
+import { readWorkerCounters } from './ring/shared-stats';
+import { wake } from './ring/writer';
+import { installExitHooks } from './exit-hooks';
+import type { ExitHooks } from './exit-hooks';
+import { writeStderr } from './stderr';
+import { SDK_NAME, SDK_VERSION, USER_AGENT } from './version';
+import type { WorkerInit, WorkerMessage } from './worker/protocol';
+
+export interface TeracronStats {
+  /** Spans and events handed to the recorder. */
+  produced: number;
+  /** Accepted by the endpoint (2xx). */
+  sent: number;
+  /** Dropped on the caller's thread because the ring was full. */
+  droppedRingFull: number;
+  /** Dropped by the worker: retries exhausted, refused (4xx), or no time left at exit. */
+  droppedSendFailed: number;
+  /** Of droppedSendFailed, those the endpoint refused with a non-retryable status. */
+  rejected: number;
+  /** Recorded while the client was not running. */
+  droppedNotRunning: number;
+  retries: number;
+  batches: number;
+  bytesSent: number;
+  /** Recorded but not yet accounted for: in the ring, in a batch, or on the wire. */
+  pending: number;
+  lastError: string | null;
+}
+
+type State = 'new' | 'running' | 'stopping' | 'stopped';
+
+async function within<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const WORKER_FILE = join(__dirname, 'worker', 'main.js');
+
+export class TeracronClient {
+  readonly config: TeracronConfig;
+  #state: State = 'new';
+  #views: RingViews | null = null;
+  #recorder: Recorder | null = null;
+  #pool: Piscina | null = null;
+  #hooks: ExitHooks | null = null;
+  #droppedNotRunning = 0;
+  #stopping: Promise<void> | null = null;
+
+  /** Validates options and environment; throws TeracronConfigError with the fix when they are wrong. */
+  constructor(options: TeracronOptions = {}) {
+    this.config = resolveConfig(options);
+  }
+
+  get running(): boolean {
+    return this.#state === 'running';
+  }
+
+  start(): this {
+    if (this.#state !== 'new') return this;
+    const config = this.config;
+    for (const warning of config.warnings) writeStderr(`warning: ${warning}`);
+    const sab = createRingBuffer(config.ringBytes);
+    this.#views = ringViews(sab);
+    this.#recorder = createRecorder(sab);
+    const init: WorkerInit = {
+      sab,
+      producerOrigin: performance.timeOrigin,
+      slug: config.slug,
+      publicKeyPem: config.publicKeyPem,
+      baseUrl: config.baseUrl,
+      userAgent: USER_AGENT,
+      timeoutS: config.timeoutS,
+      caPem: config.caPem,
+      wireFormat: config.wireFormat,
+      batchSize: config.traceBatchSize,
+      flushIntervalMs: config.traceFlushIntervalS * 1000,
+      maxSendAttempts: config.maxSendAttempts,
+      debug: config.debug,
+      resource: {
+        service: config.service,
+        environment: config.environment,
+        host: hostname(),
+        pid: process.pid,
+        sdk: { name: SDK_NAME, version: SDK_VERSION },
+        runtime: { name: 'node', version: process.versions.node },
+      },
+    };
+    const pool = new Piscina({
+      filename: WORKER_FILE,
+      minThreads: 1,
+      maxThreads: 1,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      // The worker runs its own loop between tasks; 'sync' would park it in Atomics.wait.
+      atomics: 'disabled',
+      workerData: init,
+      closeTimeout: config.exitTimeoutMs,
+    });
+    pool.on('error', (err: unknown) => {
+      writeStderr(`the telemetry worker failed: ${err instanceof Error ? err.message : String(err)}; spans are no longer shipped.`);
+    });
+    this.#pool = pool;
+    this.#hooks = installExitHooks({
+      hasUnshipped: () => this.stats().pending > 0,
+      views: this.#views,
+      exitTimeoutMs: config.exitTimeoutMs,
+    });
+    this.#state = 'running';
+    if (config.debug) writeStderr(`started: project ${config.slug}, endpoint ${config.baseUrl}, service ${config.service}`);
+    return this;
+  }
+
+  /**
+   * Records one finished (or started) span. Never throws, never blocks: returns false when the
+   * span was dropped (ring full, or client not running), which stats() counts.
+   */
+  recordSpan(span: SpanInput): boolean {
+    if (this.#recorder === null || this.#state !== 'running') return this.#notRunning();
+    return recordSpanInput(this.#recorder, span);
+  }
+
+  /** Records one event; same contract as recordSpan. */
+  recordEvent(event: EventInput): boolean {
+    if (this.#recorder === null || this.#state !== 'running') return this.#notRunning();
+    return recordEventInput(this.#recorder, event);
+  }
+
+  /** Resolves when everything recorded before the call is delivered or given up. */
+  async flush(): Promise<void> {
+    if (this.#pool === null || this.#state === 'stopped') return;
+    await this.#pool.run({ code: 'flush' } satisfies WorkerMessage);
+  }
+
+  /** Flushes (bounded by exitTimeoutMs), then closes the worker. Safe to call twice. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#state !== 'running') {
+      this.#state = 'stopped';
+      return;
+    }
+    this.#state = 'stopping';
+    this.#hooks?.remove();
+    const pool = this.#pool!;
+    const views = this.#views!;
+    const budget = Math.max(this.config.exitTimeoutMs, 1);
+    try {
+      const stopping = pool.run({ code: 'stop' } satisfies WorkerMessage);
+      if ((await within(stopping, budget)) === 'timeout') {
+        // Retries are still sleeping: give every batch one last attempt, then stop waiting.
+        Atomics.store(views.ctrl, FINAL, 1);
+        wake(views);
+        if ((await within(stopping, budget)) === 'timeout') {
+          writeStderr(`stop() gave the worker ${2 * budget} ms to ship what was buffered and it was not enough; what was left is counted in stats().pending.`);
+        }
+      }
+    } catch (err) {
+      writeStderr(`stopping the telemetry worker failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.#state = 'stopped';
+      await pool.destroy().catch(() => {});
+    }
+  }
+
+  stats(): TeracronStats {
+    const rec = this.#recorder;
+    const worker = this.#views === null ? null : readWorkerCounters(this.#views);
+    const produced = rec?.produced ?? 0;
+    const droppedRingFull = rec?.droppedRingFull ?? 0;
+    const sent = worker?.sent ?? 0;
+    const droppedSendFailed = worker?.droppedSendFailed ?? 0;
+    return {
+      produced,
+      sent,
+      droppedRingFull,
+      droppedSendFailed,
+      rejected: worker?.rejected ?? 0,
+      droppedNotRunning: this.#droppedNotRunning,
+      retries: worker?.retries ?? 0,
+      batches: worker?.batches ?? 0,
+      bytesSent: worker?.bytesSent ?? 0,
+      pending: produced - sent - droppedRingFull - droppedSendFailed,
+      lastError: worker?.lastError ?? null,
+    };
+  }
+
+  #notRunning(): false {
+    this.#droppedNotRunning++;
+    return false;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * What a user may pass to `up()` / `new TeracronClient()`. Every option has an environment
+ * variable; an option that is set wins over its variable. Numbers out of range are clamped
+ * (with a warning in `config.warnings`), anything unparseable throws a `TeracronConfigError`.
+ */
+
+/**
+ * Gets a shallow copy of the data about to be recorded (span metadata, captured parameters,
+ * event metadata) and returns what to keep. If it throws, the data is dropped rather than
+ * sent unscrubbed.
+ */
+export type TracingScrubber = (data: Record<string, unknown>) => Record<string, unknown>;
+
+import type { WireFormat } from '../wire/batch-codec';
+
+export type { WireFormat };
+
+export interface TeracronOptions {
+  /**
+   * The project's API key (`tcn_…`), as printed by `teracron keygen`. Env: `TERACRON_API_KEY`.
+   * Required. It holds only the project's public key, so it is not a secret.
+   */
+  apiKey?: string;
+
+  /**
+   * Where telemetry goes: `host`, `host:port` or `https://host[:port]`. Env: `TERACRON_DOMAIN`.
+   * Default `www.teracron.com`. Plain `http://` is accepted only for loopback hosts
+   * (localhost, 127.0.0.0/8, [::1]). A host outside teracron.com / *.teracron.com (other than
+   * loopback) also needs the environment variable `TERACRON_ALLOW_CUSTOM_DOMAIN=1`, even when
+   * the domain comes from this option: telemetry must not be redirectable by one stray setting.
+   */
+  domain?: string;
+
+  /** Seconds between metrics samples, 5–300. Env: `TERACRON_INTERVAL`. Default 10. */
+  intervalS?: number;
+
+  /** Metrics snapshots buffered before a flush, 1–1000. Env: `TERACRON_MAX_BUFFER`. Default 10. */
+  maxBufferSize?: number;
+
+  /**
+   * Seconds after which buffered metrics are flushed even if the buffer is not full, 10–600.
+   * Env: `TERACRON_FLUSH_DEADLINE`. Default 60.
+   */
+  flushDeadlineS?: number;
+
+  /** HTTP request timeout in seconds, 2–30. Env: `TERACRON_TIMEOUT`. Default 10. */
+  timeoutS?: number;
+
+  /**
+   * Log the agent's own activity to stderr (never payloads or keys). Env: `TERACRON_DEBUG`
+   * (1/0, true/false, yes/no, on/off). Default false.
+   */
+  debug?: boolean;
+
+  /**
+   * Sidecar mode: sample this process id instead of the current process. Env:
+   * `TERACRON_TARGET_PID`. Default: the current process (`null`).
+   */
+  targetPid?: number | null;
+
+  /** Record spans and events. Env: `TERACRON_TRACING_ENABLED`. Default true. */
+  tracingEnabled?: boolean;
+
+  /** Spans per trace batch, 1–10000. Env: `TERACRON_TRACE_BATCH_SIZE`. Default 100. */
+  traceBatchSize?: number;
+
+  /** Seconds between trace batch flushes, 1–300. Env: `TERACRON_TRACE_FLUSH_INTERVAL`. Default 10. */
+  traceFlushInterval?: number;
+
+  /**
+   * Fraction of traces recorded, 0–1, decided once per trace at its root. Env:
+   * `TERACRON_TRACE_SAMPLE_RATE`. Default 1.
+   */
+  traceSampleRate?: number;
+
+  /** Rewrites recorded data before it leaves the process; see {@link TracingScrubber}. No env. */
+  tracingScrubber?: TracingScrubber;
+
+  /**
+   * Also emit lifecycle events (workflow_started, step_completed, …) for every span. Env:
+   * `TERACRON_TRACE_EMIT_EVENTS`. Default false.
+   */
+  traceEmitEvents?: boolean;
+
+  /**
+   * Service name attached to every batch. Env: `TERACRON_SERVICE`. Default: the `name` of the
+   * nearest package.json above the working directory, else `node-app`.
+   */
+  service?: string;
+
+  /** Deployment environment attached to every batch. Env: `TERACRON_ENVIRONMENT`. Default `production`. */
+  environment?: string;
+
+  /**
+   * Encoding of trace, event and log plaintexts: `json` (what the hosted platform reads) or
+   * `msgpack` (smaller, faster; read by this project's collector). Env: `TERACRON_WIRE_FORMAT`.
+   * Default `msgpack`.
+   */
+  wireFormat?: WireFormat;
+
+  /**
+   * Path to an extra PEM CA certificate trusted for the collector's TLS certificate (a
+   * self-hosted collector). Env: `TERACRON_CA_FILE`. Default: system CAs only.
+   */
+  caFile?: string;
+
+  /**
+   * This project's addition: milliseconds that process exit waits for the worker to ship what
+   * is buffered, 0–30000. Env: `TERACRON_EXIT_TIMEOUT_MS`. Default 2000.
+   */
+  exitTimeoutMs?: number;
+
+  /**
+   * This project's addition: size in bytes of the ring buffer shared between the main thread
+   * and the worker, 4096–268435456, rounded up to a power of two. Env: `TERACRON_RING_BYTES`.
+   * Default 8388608 (8 MiB): a burst of about 50,000 spans before the worker catches up.
+   */
+  ringBytes?: number;
+
+  /**
+   * This project's addition: attempts to send one batch before it is dropped (or spooled),
+   * 1–20. Env: `TERACRON_MAX_SEND_ATTEMPTS`. Default 5.
+   */
+  maxSendAttempts?: number;
+}

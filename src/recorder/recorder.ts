@@ -1,0 +1,169 @@
+/**
+ * The main-thread recorder: the ring writer plus the counters only this thread touches.
+ * `recordSpanInput` / `recordEventInput` turn the documented low-level inputs into ring records;
+ * the tracing layer writes SpanFields directly through `recordSpanFields`.
+ */
+import { performance } from 'node:perf_hooks';
+import { STATUS_FAILED, STATUS_STARTED, STATUS_SUCCEEDED } from '../ring/layout';
+import { createRingWriter } from '../ring/writer';
+import type { RingWriter } from '../ring/writer';
+import { writeEvent } from './event-writer';
+import type { EventFields } from './event-writer';
+import { idWordsFrom, randomWord } from './ids';
+import type { IdWords } from './ids';
+import { writeSpan } from './span-writer';
+import type { SpanFields } from './span-writer';
+import { writeStderrOnce } from '../stderr';
+
+export interface Recorder {
+  readonly writer: RingWriter;
+  produced: number;
+  droppedRingFull: number;
+}
+
+export function createRecorder(sab: SharedArrayBuffer): Recorder {
+  return { writer: createRingWriter(sab), produced: 0, droppedRingFull: 0 };
+}
+
+/** A span for `client.recordSpan()`. Ids are 32 hex characters or 16 raw bytes. */
+export interface SpanInput {
+  workflow: string;
+  /** Defaults to the workflow name. */
+  operation?: string;
+  /** The trace this span belongs to; omitted (or malformed): a new trace. */
+  traceId?: string | Uint8Array;
+  /** Omitted (or malformed): a fresh random id. */
+  spanId?: string | Uint8Array;
+  /** Omitted, null or malformed: a root span. */
+  parentSpanId?: string | Uint8Array | null;
+  status?: 'succeeded' | 'failed' | 'started';
+  /** performance.now() when the span started / ended, in ms. `endTime` defaults to now. */
+  startTime?: number;
+  endTime?: number;
+  /** Alternatively, wall-clock start (unix ms) and duration. */
+  startedAt?: number;
+  durationMs?: number;
+  errorType?: string;
+  errorMessage?: string;
+  /** ≤ 32 keys; strings, finite numbers and booleans; anything else becomes a short string. */
+  metadata?: Record<string, unknown>;
+  capturedParams?: Record<string, unknown>;
+}
+
+export interface EventInput {
+  name: string;
+  /** info | warning | error | metric | custom | workflow_* | step_* | retry; anything else is sent as custom. */
+  type?: string;
+  message?: string;
+  /** Defaults from the type: error for *failed/error, warning for warning/retry, else info. */
+  severity?: string;
+  workflow?: string;
+  traceId?: string | Uint8Array;
+  spanId?: string | Uint8Array;
+  /** Unix ms; defaults to now. */
+  timestamp?: number;
+  metadata?: Record<string, unknown>;
+}
+
+// The low-level API reuses these per call: writing is synchronous, so one of each is enough.
+const spanScratch: SpanFields = {
+  traceId: { w0: 0, w1: 0, w2: 0, w3: 0 },
+  spanId: { w0: 0, w1: 0, w2: 0, w3: 0 },
+  parentId: null,
+  workflow: '',
+  operation: '',
+  status: STATUS_SUCCEEDED,
+  start: 0,
+  end: 0,
+  wallClock: false,
+  errorType: null,
+  errorMessage: null,
+  metadata: null,
+  capturedParams: null,
+};
+
+export function recordSpanFields(rec: Recorder, span: SpanFields): boolean {
+  rec.produced++;
+  if (writeSpan(rec.writer, span)) return true;
+  countFull(rec);
+  return false;
+}
+
+export function recordSpanInput(rec: Recorder, input: SpanInput): boolean {
+  const s = spanScratch;
+  s.traceId = (input.traceId !== undefined && idWordsFrom(input.traceId)) || fillRandom(s.traceId);
+  s.spanId = (input.spanId !== undefined && idWordsFrom(input.spanId)) || fillRandom(s.spanId);
+  s.parentId = input.parentSpanId == null ? null : idWordsFrom(input.parentSpanId);
+  s.workflow = String(input.workflow);
+  s.operation = input.operation === undefined ? s.workflow : String(input.operation);
+  s.status = input.status === 'failed' ? STATUS_FAILED : input.status === 'started' ? STATUS_STARTED : STATUS_SUCCEEDED;
+  if (input.startedAt !== undefined) {
+    s.wallClock = true;
+    s.start = input.startedAt;
+    s.end = input.startedAt + (input.durationMs ?? 0);
+  } else {
+    s.wallClock = false;
+    s.end = input.endTime ?? performance.now();
+    s.start = input.startTime ?? s.end - (input.durationMs ?? 0);
+  }
+  s.errorType = input.errorType ?? null;
+  s.errorMessage = input.errorMessage ?? null;
+  s.metadata = input.metadata ?? null;
+  s.capturedParams = input.capturedParams ?? null;
+  const ok = recordSpanFields(rec, s);
+  s.metadata = null;
+  s.capturedParams = null;
+  return ok;
+}
+
+const EVENT_TYPES = new Set([
+  'info', 'warning', 'error', 'metric', 'custom',
+  'workflow_started', 'workflow_completed', 'workflow_failed',
+  'step_started', 'step_completed', 'step_failed', 'retry',
+]);
+
+export function severityForType(type: string): string {
+  if (type === 'error' || type.endsWith('_failed')) return 'error';
+  if (type === 'warning' || type === 'retry') return 'warning';
+  return 'info';
+}
+
+export function recordEventFields(rec: Recorder, event: EventFields): boolean {
+  rec.produced++;
+  if (writeEvent(rec.writer, event)) return true;
+  countFull(rec);
+  return false;
+}
+
+export function recordEventInput(rec: Recorder, input: EventInput): boolean {
+  const type = input.type !== undefined && EVENT_TYPES.has(input.type) ? input.type : 'custom';
+  return recordEventFields(rec, {
+    name: String(input.name),
+    type,
+    severity: input.severity ?? severityForType(type),
+    message: input.message ?? null,
+    workflow: input.workflow ?? null,
+    traceId: input.traceId === undefined ? null : idWordsFrom(input.traceId),
+    spanId: input.spanId === undefined ? null : idWordsFrom(input.spanId),
+    time: input.timestamp ?? performance.now(),
+    wallClock: input.timestamp !== undefined,
+    metadata: input.metadata ?? null,
+  });
+}
+
+function fillRandom(id: IdWords): IdWords {
+  id.w0 = randomWord();
+  id.w1 = randomWord();
+  id.w2 = randomWord();
+  id.w3 = randomWord();
+  return id;
+}
+
+function countFull(rec: Recorder): void {
+  rec.droppedRingFull++;
+  writeStderrOnce(
+    'ring-full',
+    `the telemetry buffer (${rec.writer.views.capacity} bytes) is full, so new spans and events are being dropped; ` +
+      'they are counted in stats().droppedRingFull. Raise ringBytes / TERACRON_RING_BYTES, or check that the endpoint keeps up.',
+  );
+}

@@ -1,0 +1,209 @@
+/**
+ * Everything both sides of the shared buffer agree on, and nothing else.
+ *
+ * One SharedArrayBuffer holds a control block, a small text area for the worker's last error,
+ * and a single-producer/single-consumer ring of variable-length records. The main thread is the
+ * only producer, the worker the only consumer.
+ *
+ *   byte 0                                                            CONTROL_BYTES
+ *   ┌─ line 0 ─┬─ line 1 ─┬─ line 2 ───────┬─ line 3 ─────┬─ lines 4-5 ─┬─ line 6 ─┐
+ *   │ HEAD     │ TAIL     │ DOORBELL       │ FLUSH_REQ    │ worker      │ ERROR_SEQ│
+ *   │          │          │ SLEEPING       │ FLUSH_DONE   │ stats (f64) │ ERROR_LEN│
+ *   │          │          │ WAKE_BYTES     │ STOP         │             │          │
+ *   └──────────┴──────────┴────────────────┴──────────────┴─────────────┴──────────┘
+ *   ┌─ ERROR_TEXT (ERROR_TEXT_BYTES, UTF-8) ─┐┌─ ring data (capacity bytes, a power of two) ──────┐
+ *
+ * HEAD and TAIL are byte counters that only grow and wrap as int32; `(head - tail) | 0` is the
+ * number of bytes in use and `counter & (capacity - 1)` the position. HEAD is written only by the
+ * producer and published with Atomics.store after the record's bytes are in place (release);
+ * the consumer reads it with Atomics.load (acquire). TAIL is the mirror image. They live on
+ * separate 64-byte lines so the two threads do not fight over one cache line.
+ *
+ * Records are 8-byte aligned and start with an 8-byte header:
+ *
+ *   int32 [0]  total record bytes, header included, a multiple of 8
+ *   int32 [1]  kind (bits 0-7) | flags (bits 8-31, meaning depends on the kind)
+ *
+ * A record never wraps: when it does not fit before the end of the data area, a PAD record fills
+ * the rest and the record starts again at position 0.
+ *
+ * Strings (workflow, operation, metadata keys, event names) are interned: the first time the
+ * producer sees one it writes a STRING record `[id int32][length int32][UTF-16 code units]`, and
+ * later records refer to the id. STRINGS_RESET empties both tables (the producer bounds its map).
+ * Free text (error messages, metadata string values) is written inline as `[length int32][UTF-16
+ * code units]`, padded to 4 bytes.
+ *
+ * SPAN record (byte offsets from the record start):
+ *
+ *   0   header            flags: status (2 bits) | HAS_PARENT | HAS_ERROR | HAS_METADATA | HAS_CAPTURED
+ *                         | WALL_CLOCK (start/end are unix ms given by the caller, not clock readings)
+ *   8   trace id          16 bytes (4 × int32, raw random bytes)
+ *   24  span id           16 bytes
+ *   40  parent span id    16 bytes (zero when there is none)
+ *   56  workflow          int32 string id
+ *   60  operation         int32 string id
+ *   64  start             float64, performance.now() of the producer (ms)
+ *   72  end               float64, performance.now() of the producer (ms)
+ *   80  [error type: inline string][error message: inline string]   when HAS_ERROR
+ *       [metadata: int32 count, entries]                             when HAS_METADATA
+ *       [captured params: int32 count, entries]                      when HAS_CAPTURED
+ *
+ * EVENT record:
+ *
+ *   0   header            flags: HAS_TRACE | HAS_SPAN | HAS_MESSAGE | HAS_METADATA | HAS_WORKFLOW
+ *                         | WALL_CLOCK (time is unix ms given by the caller)
+ *   8   trace id          16 bytes
+ *   24  span id           16 bytes
+ *   40  name              int32 string id
+ *   44  event type        int32 string id
+ *   48  severity          int32 string id
+ *   52  workflow          int32 string id (or -1)
+ *   56  time              float64, performance.now() of the producer (ms), or unix ms
+ *   64  [message: inline string][metadata: int32 count, entries]
+ *
+ * A metadata entry is `[key string id int32][tag int32][value]` where the value is an inline
+ * string (TAG_STRING), a float64 aligned to 8 bytes (TAG_NUMBER), or nothing (TAG_TRUE/TAG_FALSE).
+ */
+
+/** Int32 slot indexes into the control block. */
+export const HEAD = 0;
+export const TAIL = 16;
+/** Bumped by the producer (or a flush request) to wake a sleeping worker; the worker waits on it. */
+export const DOORBELL = 32;
+/** 1 while the worker is about to wait or waiting; the producer rings only then. */
+export const SLEEPING = 33;
+/** Bytes in use above which the producer wakes a sleeping worker. Set by the worker. */
+export const WAKE_BYTES = 34;
+/** Sequence number of the latest flush request (main thread) and of the latest completed one (worker). */
+export const FLUSH_REQ = 48;
+export const FLUSH_DONE = 49;
+/** Non-zero asks the worker to treat the next flush as the final one: one attempt, no backoff. */
+export const FINAL = 50;
+/** Seqlock around the last-error text: odd while the worker writes it. */
+export const ERROR_SEQ = 96;
+export const ERROR_LEN = 97;
+
+/** Float64 slot indexes of the worker's counters (lines 4-5). */
+export const STAT_SENT = 32;
+export const STAT_DROPPED_SEND = 33;
+export const STAT_RETRIES = 34;
+export const STAT_BATCHES = 35;
+export const STAT_BYTES_SENT = 36;
+export const STAT_REJECTED = 37;
+export const STAT_DRAINED = 38;
+
+export const CONTROL_BYTES = 512;
+export const ERROR_TEXT_BYTES = 1024;
+export const DATA_OFFSET = CONTROL_BYTES + ERROR_TEXT_BYTES;
+
+export const RECORD_HEADER_BYTES = 8;
+
+/** Record kinds (low 8 bits of header word 1). */
+export const KIND_PAD = 1;
+export const KIND_STRING = 2;
+export const KIND_STRINGS_RESET = 3;
+export const KIND_SPAN = 4;
+export const KIND_EVENT = 5;
+
+/** Span flags (bits 8-31 of header word 1). Status occupies bits 8-9. */
+export const STATUS_SHIFT = 8;
+export const STATUS_MASK = 0b11 << STATUS_SHIFT;
+export const STATUS_SUCCEEDED = 0;
+export const STATUS_FAILED = 1;
+export const STATUS_STARTED = 2;
+export const SPAN_HAS_PARENT = 1 << 10;
+export const SPAN_HAS_ERROR = 1 << 11;
+export const SPAN_HAS_METADATA = 1 << 12;
+export const SPAN_HAS_CAPTURED = 1 << 13;
+export const SPAN_WALL_CLOCK = 1 << 14;
+
+export const EVENT_HAS_TRACE = 1 << 8;
+export const EVENT_HAS_SPAN = 1 << 9;
+export const EVENT_HAS_MESSAGE = 1 << 10;
+export const EVENT_HAS_METADATA = 1 << 11;
+export const EVENT_HAS_WORKFLOW = 1 << 12;
+export const EVENT_WALL_CLOCK = 1 << 13;
+
+/** Byte offsets inside a SPAN record. */
+export const SPAN_TRACE_ID = 8;
+export const SPAN_SPAN_ID = 24;
+export const SPAN_PARENT_ID = 40;
+export const SPAN_WORKFLOW = 56;
+export const SPAN_OPERATION = 60;
+export const SPAN_START = 64;
+export const SPAN_END = 72;
+export const SPAN_FIXED_BYTES = 80;
+
+/** Byte offsets inside an EVENT record. */
+export const EVENT_TRACE_ID = 8;
+export const EVENT_SPAN_ID = 24;
+export const EVENT_NAME = 40;
+export const EVENT_TYPE = 44;
+export const EVENT_SEVERITY = 48;
+export const EVENT_WORKFLOW = 52;
+export const EVENT_TIME = 56;
+export const EVENT_FIXED_BYTES = 64;
+
+/** Metadata value tags. */
+export const TAG_STRING = 0;
+export const TAG_NUMBER = 1;
+export const TAG_TRUE = 2;
+export const TAG_FALSE = 3;
+
+/** Limits of SPEC §3, applied while writing so that nothing longer ever crosses. */
+export const MAX_METADATA_KEYS = 32;
+export const MAX_KEY_CHARS = 128;
+export const MAX_METADATA_STRING_CHARS = 1024;
+export const MAX_CAPTURED_STRING_CHARS = 512;
+export const MAX_ERROR_MESSAGE_CHARS = 1024;
+export const MAX_ERROR_TYPE_CHARS = 256;
+export const MAX_NAME_CHARS = 256;
+
+/** The smallest ring; a record that cannot fit in the free space is dropped and counted. */
+export const MIN_RING_BYTES = 4096;
+
+/** Interned strings kept before the producer resets both tables (bounds memory on both sides). */
+export const MAX_INTERNED_STRINGS = 8192;
+
+export function ringBufferBytes(capacity: number): number {
+  return DATA_OFFSET + capacity;
+}
+
+/** Views over one shared buffer, made once per side. */
+export interface RingViews {
+  readonly sab: SharedArrayBuffer;
+  readonly capacity: number;
+  readonly mask: number;
+  /** Control block as int32. */
+  readonly ctrl: Int32Array;
+  /** Control block as float64 (worker stats). */
+  readonly stats: Float64Array;
+  /** Error text area. */
+  readonly errorText: Uint8Array;
+  /** The data area, under three element types. */
+  readonly i32: Int32Array;
+  readonly u16: Uint16Array;
+  readonly f64: Float64Array;
+}
+
+export function createRingBuffer(capacity: number): SharedArrayBuffer {
+  if (!Number.isInteger(capacity) || capacity < MIN_RING_BYTES || (capacity & (capacity - 1)) !== 0) {
+    throw new RangeError(`ring capacity must be a power of two of at least ${MIN_RING_BYTES} bytes, got ${capacity}`);
+  }
+  return new SharedArrayBuffer(ringBufferBytes(capacity));
+}
+
+export function ringViews(sab: SharedArrayBuffer): RingViews {
+  const capacity = sab.byteLength - DATA_OFFSET;
+  return {
+    sab,
+    capacity,
+    mask: capacity - 1,
+    ctrl: new Int32Array(sab, 0, CONTROL_BYTES / 4),
+    stats: new Float64Array(sab, 0, CONTROL_BYTES / 8),
+    errorText: new Uint8Array(sab, CONTROL_BYTES, ERROR_TEXT_BYTES),
+    i32: new Int32Array(sab, DATA_OFFSET, capacity / 4),
+    u16: new Uint16Array(sab, DATA_OFFSET, capacity / 2),
+    f64: new Float64Array(sab, DATA_OFFSET, capacity / 8),
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * The worker's counters and last error, kept in the shared buffer so that `client.stats()` on
+ * the main thread is a synchronous read, even while the worker is busy or the process exits.
+ * Only the worker writes them.
+ */
+import {
+  ERROR_LEN,
+  ERROR_SEQ,
+  ERROR_TEXT_BYTES,
+  STAT_BATCHES,
+  STAT_BYTES_SENT,
+  STAT_DROPPED_SEND,
+  STAT_REJECTED,
+  STAT_RETRIES,
+  STAT_SENT,
+} from './layout';
+import type { RingViews } from './layout';
+
+export interface WorkerCounters {
+  sent: number;
+  droppedSendFailed: number;
+  rejected: number;
+  retries: number;
+  batches: number;
+  bytesSent: number;
+  lastError: string | null;
+}
+
+export function addStat(views: RingViews, slot: number, amount: number): void {
+  views.stats[slot] = views.stats[slot]! + amount;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Seqlock write: odd sequence while the text is being replaced. */
+export function setLastError(views: RingViews, text: string): void {
+  const { ctrl, errorText } = views;
+  Atomics.add(ctrl, ERROR_SEQ, 1);
+  const { written } = encoder.encodeInto(text, errorText.subarray(0, ERROR_TEXT_BYTES));
+  Atomics.store(ctrl, ERROR_LEN, written);
+  Atomics.add(ctrl, ERROR_SEQ, 1);
+}
+
+export function readWorkerCounters(views: RingViews): WorkerCounters {
+  const { stats } = views;
+  return {
+    sent: stats[STAT_SENT]!,
+    droppedSendFailed: stats[STAT_DROPPED_SEND]!,
+    rejected: stats[STAT_REJECTED]!,
+    retries: stats[STAT_RETRIES]!,
+    batches: stats[STAT_BATCHES]!,
+    bytesSent: stats[STAT_BYTES_SENT]!,
+    lastError: readLastError(views),
+  };
+}
+
+function readLastError(views: RingViews): string | null {
+  const { ctrl, errorText } = views;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const before = Atomics.load(ctrl, ERROR_SEQ);
+    if (before === 0) return null;
+    if (before & 1) continue;
+    const text = decoder.decode(errorText.slice(0, Atomics.load(ctrl, ERROR_LEN)));
+    if (Atomics.load(ctrl, ERROR_SEQ) === before) return text;
+  }
+  return null;
+}

@@ -1,0 +1,162 @@
+/**
+ * The envelope every body travels in. Hybrid encryption: a fresh AES-256-GCM key per envelope,
+ * wrapped for the project's RSA-4096 public key, so the agent can encrypt and only the holder of
+ * the private key can read.
+ *
+ *   0                        512        524          540
+ *   +------------------------+----------+------------+----------------------+
+ *   | RSA-OAEP wrapped key   | IV (12)  | GCM tag    | AES-256-GCM          |
+ *   | (SHA-256, MGF1-SHA-256)|          | (16)       | ciphertext (n bytes) |
+ *   +------------------------+----------+------------+----------------------+
+ *
+ * Sealing runs on the worker for every batch, so it allocates the output once and writes the
+ * pieces into it rather than concatenating.
+ */
+import {
+  constants,
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  KeyObject,
+  privateDecrypt,
+  publicEncrypt,
+  randomFillSync,
+} from 'node:crypto';
+import { TeracronEnvelopeError, TeracronKeyError } from '../errors';
+
+export const ENVELOPE_WRAPPED_KEY_BYTES = 512;
+export const ENVELOPE_IV_BYTES = 12;
+export const ENVELOPE_TAG_BYTES = 16;
+export const ENVELOPE_OVERHEAD = ENVELOPE_WRAPPED_KEY_BYTES + ENVELOPE_IV_BYTES + ENVELOPE_TAG_BYTES;
+
+const REQUIRED_MODULUS_BITS = 4096;
+const AES_KEY_BYTES = 32;
+const IV_OFFSET = ENVELOPE_WRAPPED_KEY_BYTES;
+const TAG_OFFSET = IV_OFFSET + ENVELOPE_IV_BYTES;
+const CIPHERTEXT_OFFSET = TAG_OFFSET + ENVELOPE_TAG_BYTES;
+
+// Node uses the OAEP hash for MGF1 as well, which is what the protocol asks for.
+const OAEP = { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' } as const;
+
+export function loadPublicKey(pem: string | KeyObject): KeyObject {
+  let key: KeyObject;
+  try {
+    if (pem instanceof KeyObject) {
+      // A private key carries its public half; accepting it saves callers a conversion.
+      key = pem.type === 'private' ? createPublicKey(pem) : pem;
+    } else {
+      key = createPublicKey(pem);
+    }
+  } catch (cause) {
+    throw new TeracronKeyError(
+      `The public key cannot be parsed (${(cause as Error).message}): a 4096-bit RSA public key in PEM (SPKI) form is required (\`teracron keygen\` makes one).`,
+      { cause },
+    );
+  }
+  if (key.type !== 'public') {
+    throw new TeracronKeyError(`Expected an RSA public key but got a ${key.type} (symmetric) key: a 4096-bit RSA public key is required (\`teracron keygen\` makes one).`);
+  }
+  assertRsa4096(key, 'public');
+  return key;
+}
+
+export function loadPrivateKey(pem: string | KeyObject): KeyObject {
+  let key: KeyObject;
+  try {
+    key = pem instanceof KeyObject ? pem : createPrivateKey(pem);
+  } catch (cause) {
+    throw new TeracronKeyError(
+      `The private key cannot be parsed (${(cause as Error).message}): a 4096-bit RSA private key in PEM form is required (\`teracron keygen\` makes one).`,
+      { cause },
+    );
+  }
+  if (key.type !== 'private') {
+    throw new TeracronKeyError(`Expected an RSA private key but got a ${key.type} key instead: a 4096-bit RSA private key is required (\`teracron keygen\` makes one).`);
+  }
+  assertRsa4096(key, 'private');
+  return key;
+}
+
+function assertRsa4096(key: KeyObject, kind: 'public' | 'private'): void {
+  // 'rsa-pss' keys cannot do OAEP, so only plain 'rsa' is accepted.
+  if (key.asymmetricKeyType !== 'rsa') {
+    throw new TeracronKeyError(
+      `Expected an RSA ${kind} key but got a key of type "${key.asymmetricKeyType ?? 'unknown'}": a 4096-bit RSA key is required (\`teracron keygen\` makes one).`,
+    );
+  }
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  if (bits !== REQUIRED_MODULUS_BITS) {
+    throw new TeracronKeyError(
+      `Expected a 4096-bit RSA ${kind} key but got a ${bits ?? 'unknown'}-bit one: a 4096-bit RSA key is required (\`teracron keygen\` makes one).`,
+    );
+  }
+}
+
+export function sealEnvelope(plaintext: Uint8Array, publicKey: KeyObject): Buffer {
+  const out = Buffer.allocUnsafe(ENVELOPE_OVERHEAD + plaintext.byteLength);
+  // Its own allocation rather than randomBytes, so zeroing it cannot touch a shared pool.
+  const aesKey = Buffer.alloc(AES_KEY_BYTES);
+  try {
+    randomFillSync(aesKey);
+    randomFillSync(out, IV_OFFSET, ENVELOPE_IV_BYTES);
+    const wrapped = publicEncrypt({ key: publicKey, ...OAEP }, aesKey);
+    wrapped.copy(out, 0);
+    const cipher = createCipheriv('aes-256-gcm', aesKey, out.subarray(IV_OFFSET, TAG_OFFSET), {
+      authTagLength: ENVELOPE_TAG_BYTES,
+    });
+    const written = cipher.update(plaintext).copy(out, CIPHERTEXT_OFFSET);
+    // GCM is a stream mode: final() emits nothing, but it must run before the tag exists.
+    cipher.final().copy(out, CIPHERTEXT_OFFSET + written);
+    cipher.getAuthTag().copy(out, TAG_OFFSET);
+    return out;
+  } finally {
+    aesKey.fill(0);
+  }
+}
+
+export function openEnvelope(envelope: Uint8Array, privateKey: KeyObject): Buffer {
+  if (envelope.byteLength < ENVELOPE_OVERHEAD) {
+    throw new TeracronEnvelopeError(
+      'too-short',
+      `The envelope is ${envelope.byteLength} bytes long but needs at least ${ENVELOPE_OVERHEAD} (512-byte wrapped key, 12-byte IV, 16-byte tag): it is truncated or not an envelope.`,
+    );
+  }
+  const bytes = Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength);
+  let aesKey: Buffer;
+  try {
+    aesKey = privateDecrypt({ key: privateKey, ...OAEP }, bytes.subarray(0, ENVELOPE_WRAPPED_KEY_BYTES));
+  } catch (cause) {
+    throw new TeracronEnvelopeError(
+      'key-unwrap',
+      "The envelope's AES key cannot be unwrapped: it was not encrypted for this project's key (wrong API key or project).",
+      { cause },
+    );
+  }
+  try {
+    if (aesKey.length !== AES_KEY_BYTES) {
+      throw new TeracronEnvelopeError(
+        'key-unwrap',
+        `The envelope's unwrapped key is ${aesKey.length} bytes, not ${AES_KEY_BYTES}: it was not sealed by a Teracron agent.`,
+      );
+    }
+    const decipher = createDecipheriv('aes-256-gcm', aesKey, bytes.subarray(IV_OFFSET, TAG_OFFSET), {
+      authTagLength: ENVELOPE_TAG_BYTES,
+    });
+    decipher.setAuthTag(bytes.subarray(TAG_OFFSET, CIPHERTEXT_OFFSET));
+    const plaintext = decipher.update(bytes.subarray(CIPHERTEXT_OFFSET));
+    try {
+      decipher.final();
+    } catch (cause) {
+      plaintext.fill(0);
+      throw new TeracronEnvelopeError(
+        'auth-tag',
+        'The envelope failed its GCM authentication tag check: the body was tampered with or corrupted in transit.',
+        { cause },
+      );
+    }
+    return plaintext;
+  } finally {
+    aesKey.fill(0);
+  }
+}

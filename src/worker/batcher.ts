@@ -1,0 +1,140 @@
+/**
+ * Drains the ring into batches (by count and by bytes), encodes, seals and hands each one to
+ * the sender, with a bounded number in flight. When that bound is reached the batcher stops
+ * reading, so a slow endpoint backs up into the ring, where drops are counted, rather than
+ * into unbounded memory here.
+ */
+import type { KeyObject } from 'node:crypto';
+import { HEAD, KIND_EVENT, KIND_SPAN, STAT_DROPPED_SEND } from '../ring/layout';
+import { drainRecords, pendingBytes } from '../ring/reader';
+import type { RingReader } from '../ring/reader';
+import { addStat, setLastError } from '../ring/shared-stats';
+import { INGEST_PATHS, encodeBatch, newBatchId } from '../wire/batch-codec';
+import type { WireEvent, WireFormat, WireResource, WireSpan } from '../wire/batch-codec';
+import { sealEnvelope } from '../wire/envelope';
+import { writeStderr } from '../stderr';
+import { decodeEvent, decodeSpan } from './records';
+import { deliver } from './sender';
+import type { SenderState } from './sender';
+import { refreshWallClock } from './wall-clock';
+import type { WallClock } from './wall-clock';
+
+/** Keeps a batch well under the collector's default 8 MiB body limit. */
+export const MAX_BATCH_RECORD_BYTES = 2 * 1024 * 1024;
+export const MAX_IN_FLIGHT = 8;
+/**
+ * Items per batch while draining a backlog. Every envelope costs the receiver one RSA-4096
+ * decryption (about 3 ms), so a backlog sent 100 spans at a time would cap the whole system
+ * near 30,000 spans/s and could not ship a burst within the exit budget. In steady state the
+ * configured traceBatchSize holds.
+ */
+export const BACKLOG_BATCH_ITEMS = 10_000;
+
+export interface BatcherState {
+  readonly reader: RingReader;
+  readonly clock: WallClock;
+  readonly sender: SenderState;
+  readonly publicKey: KeyObject;
+  readonly slug: string;
+  readonly resource: WireResource;
+  readonly format: WireFormat;
+  readonly batchSize: number;
+  /** Items per batch for the current pass: batchSize, or BACKLOG_BATCH_ITEMS when behind. */
+  limit: number;
+  spans: WireSpan[];
+  events: WireEvent[];
+  spanBytes: number;
+  eventBytes: number;
+  readonly inFlight: Set<Promise<void>>;
+  /** Takes one record; true when a batch is full and must be dispatched. */
+  readonly visit: (kindAndFlags: number, pos: number) => boolean;
+}
+
+export type BatcherInit = Omit<BatcherState, 'limit' | 'spans' | 'events' | 'spanBytes' | 'eventBytes' | 'inFlight' | 'visit'>;
+
+export function createBatcher(init: BatcherInit): BatcherState {
+  const b: BatcherState = {
+    ...init,
+    limit: init.batchSize,
+    spans: [],
+    events: [],
+    spanBytes: 0,
+    eventBytes: 0,
+    inFlight: new Set(),
+    visit: (kindAndFlags, pos) => {
+      const kind = kindAndFlags & 0xff;
+      const bytes = b.reader.views.i32[pos >> 2]!;
+      if (kind === KIND_SPAN) {
+        b.spans.push(decodeSpan(b.reader, pos, kindAndFlags, b.clock));
+        b.spanBytes += bytes;
+      } else if (kind === KIND_EVENT) {
+        b.events.push(decodeEvent(b.reader, pos, kindAndFlags, b.clock));
+        b.eventBytes += bytes;
+      }
+      return isFull(b, b.spans.length, b.spanBytes) || isFull(b, b.events.length, b.eventBytes);
+    },
+  };
+  return b;
+}
+
+/**
+ * Ships everything published in the ring when called, the last partial batches included, and
+ * no more (so a producer that never pauses cannot keep it from returning). Resolves once every
+ * batch is handed to the sender, not when delivered.
+ */
+export async function pumpAll(b: BatcherState): Promise<void> {
+  refreshWallClock(b.clock);
+  const stopAt = Atomics.load(b.reader.views.ctrl, HEAD);
+  const behind = b.sender.final || pendingBytes(b.reader) > b.reader.views.capacity >> 3;
+  b.limit = behind ? Math.max(b.batchSize, BACKLOG_BATCH_ITEMS) : b.batchSize;
+  for (;;) {
+    const visited = drainRecords(b.reader, b.visit, stopAt);
+    if (isFull(b, b.spans.length, b.spanBytes)) await dispatchSpans(b);
+    if (isFull(b, b.events.length, b.eventBytes)) await dispatchEvents(b);
+    if (visited === 0) break;
+  }
+  if (b.spans.length > 0) await dispatchSpans(b);
+  if (b.events.length > 0) await dispatchEvents(b);
+}
+
+function isFull(b: BatcherState, items: number, recordBytes: number): boolean {
+  return items >= b.limit || recordBytes >= MAX_BATCH_RECORD_BYTES;
+}
+
+/** Resolves when every batch handed to the sender so far is delivered or given up. */
+export async function settle(b: BatcherState): Promise<void> {
+  while (b.inFlight.size > 0) await Promise.all(b.inFlight);
+}
+
+async function dispatchSpans(b: BatcherState): Promise<void> {
+  const spans = b.spans;
+  b.spans = [];
+  b.spanBytes = 0;
+  await dispatch(b, 'trace', spans.length, () => encodeBatch({ type: 'trace', project_slug: b.slug, batch_id: newBatchId(), resource: b.resource, spans }, b.format));
+}
+
+async function dispatchEvents(b: BatcherState): Promise<void> {
+  const events = b.events;
+  b.events = [];
+  b.eventBytes = 0;
+  await dispatch(b, 'event', events.length, () => encodeBatch({ type: 'event', project_slug: b.slug, batch_id: newBatchId(), resource: b.resource, events }, b.format));
+}
+
+async function dispatch(b: BatcherState, kind: 'trace' | 'event', items: number, encode: () => Uint8Array): Promise<void> {
+  while (b.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(b.inFlight);
+  let body: Uint8Array;
+  try {
+    body = sealEnvelope(encode(), b.publicKey);
+  } catch (err) {
+    // Should never happen (the ring only carries encodable values); if it does, say so and count.
+    const text = `could not encode a ${kind} batch of ${items} items: ${err instanceof Error ? err.message : String(err)}`;
+    addStat(b.reader.views, STAT_DROPPED_SEND, items);
+    setLastError(b.reader.views, text);
+    writeStderr(text);
+    return;
+  }
+  const sending: Promise<void> = deliver(b.sender, { path: INGEST_PATHS[kind], kind, body, items }).finally(() => {
+    b.inFlight.delete(sending);
+  });
+  b.inFlight.add(sending);
+}

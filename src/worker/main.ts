@@ -1,0 +1,178 @@
+/**
+ * The worker entry, loaded by piscina in its one thread. On load it starts its own loop, which
+ * runs outside any piscina task (the pool uses `atomics: 'disabled'`, so the thread's event loop
+ * is free between tasks):
+ *
+ *   wait for the doorbell or the flush interval → ship what the ring holds → answer flush requests
+ *
+ * A second, tiny loop only watches the doorbell, so that an exit request reaches the sender
+ * even while the main loop is waiting on the network. Tasks (`flush`, `stop`) come from
+ * `client.flush()` / `down()` / `beforeExit`; the exit path uses the shared buffer instead,
+ * because the main thread is blocked in Atomics.wait then and cannot run piscina.
+ */
+import { workerData } from 'piscina';
+import { DOORBELL, FINAL, FLUSH_DONE, FLUSH_REQ, SLEEPING, WAKE_BYTES } from '../ring/layout';
+import { createRingReader, pendingBytes } from '../ring/reader';
+import { loadPublicKey } from '../wire/envelope';
+import { createBatcher, pumpAll, settle } from './batcher';
+import type { BatcherState } from './batcher';
+import { writeStderr } from '../stderr';
+import type { WorkerInit, WorkerMessage } from './protocol';
+import { Transport } from './transport';
+import { createWallClock } from './wall-clock';
+
+/** Ring bytes per batch item at which a sleeping worker is woken; about one span record. */
+const WAKE_BYTES_PER_ITEM = 96;
+
+interface LoopState {
+  readonly batcher: BatcherState;
+  readonly transport: Transport;
+  readonly flushIntervalMs: number;
+  stopped: boolean;
+  /** Resolvers of `flush` tasks waiting for the next completed pass. */
+  waiters: Array<() => void>;
+  /** Wakes the main loop's sleep; replaced each time it sleeps. */
+  kick: () => void;
+  done: Promise<void>;
+}
+
+const init = workerData as WorkerInit;
+const state = start(init);
+
+function start(config: WorkerInit): LoopState {
+  const reader = createRingReader(config.sab);
+  const { ctrl } = reader.views;
+  Atomics.store(ctrl, WAKE_BYTES, Math.min(reader.views.capacity >> 2, config.batchSize * WAKE_BYTES_PER_ITEM));
+  const transport = new Transport({
+    baseUrl: config.baseUrl,
+    slug: config.slug,
+    userAgent: config.userAgent,
+    timeoutS: config.timeoutS,
+    caPem: config.caPem,
+    connections: 8,
+  });
+  const batcher = createBatcher({
+    reader,
+    clock: createWallClock(config.producerOrigin),
+    publicKey: loadPublicKey(config.publicKeyPem),
+    slug: config.slug,
+    resource: config.resource,
+    format: config.wireFormat,
+    batchSize: config.batchSize,
+    sender: {
+      views: reader.views,
+      transport,
+      maxAttempts: config.maxSendAttempts,
+      debug: config.debug,
+      final: false,
+      finalSignal: new AbortController(),
+      reported: new Set(),
+    },
+  });
+  const loop: LoopState = {
+    batcher,
+    transport,
+    flushIntervalMs: config.flushIntervalMs,
+    stopped: false,
+    waiters: [],
+    kick: () => {},
+    done: Promise.resolve(),
+  };
+  loop.done = runLoop(loop).catch((err: unknown) => {
+    writeStderr(`the worker loop stopped on an unexpected error; telemetry is no longer shipped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  });
+  void watchDoorbell(loop);
+  if (config.debug) writeStderr(`worker started: ring ${reader.views.capacity} bytes, endpoint ${config.baseUrl}, format ${config.wireFormat}`);
+  return loop;
+}
+
+async function runLoop(loop: LoopState): Promise<void> {
+  const { ctrl } = loop.batcher.reader.views;
+  while (!loop.stopped) {
+    const waiters = loop.waiters;
+    loop.waiters = [];
+    const syncRequest = Atomics.load(ctrl, FLUSH_REQ);
+    checkFinal(loop);
+    await pumpAll(loop.batcher);
+    if (waiters.length > 0 || syncRequest !== Atomics.load(ctrl, FLUSH_DONE)) {
+      await settle(loop.batcher);
+      for (const resolve of waiters) resolve();
+      Atomics.store(ctrl, FLUSH_DONE, syncRequest);
+      Atomics.notify(ctrl, FLUSH_DONE);
+    }
+    await sleep(loop);
+  }
+}
+
+/** Sleeps until the doorbell rings or the flush interval passes, without losing a ring. */
+async function sleep(loop: LoopState): Promise<void> {
+  const { ctrl } = loop.batcher.reader.views;
+  const woken = new Promise<void>((resolve) => {
+    loop.kick = resolve;
+  });
+  Atomics.store(ctrl, SLEEPING, 1);
+  // Re-check after announcing sleep: a record published just before would otherwise wait
+  // for the next interval.
+  if (!loop.stopped && loop.waiters.length === 0 && Atomics.load(ctrl, FLUSH_REQ) === Atomics.load(ctrl, FLUSH_DONE) && pendingBytes(loop.batcher.reader) < Atomics.load(ctrl, WAKE_BYTES)) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([woken, new Promise<void>((resolve) => (timer = setTimeout(resolve, loop.flushIntervalMs)))]);
+    clearTimeout(timer);
+  }
+  Atomics.store(ctrl, SLEEPING, 0);
+}
+
+async function watchDoorbell(loop: LoopState): Promise<void> {
+  const { ctrl } = loop.batcher.reader.views;
+  let bell = Atomics.load(ctrl, DOORBELL);
+  while (!loop.stopped) {
+    const waiting = Atomics.waitAsync(ctrl, DOORBELL, bell);
+    if (waiting.async) await waiting.value;
+    bell = Atomics.load(ctrl, DOORBELL);
+    checkFinal(loop);
+    loop.kick();
+  }
+}
+
+/**
+ * While the main thread waits at exit, sleeping retries must wake and try once more, now.
+ * If the process goes on after all, normal retries resume.
+ */
+function checkFinal(loop: LoopState): void {
+  const sender = loop.batcher.sender;
+  const final = Atomics.load(loop.batcher.reader.views.ctrl, FINAL) !== 0;
+  if (final && !sender.final) {
+    sender.final = true;
+    sender.finalSignal.abort();
+  } else if (!final && sender.final) {
+    sender.final = false;
+    sender.finalSignal = new AbortController();
+  }
+}
+
+function flush(loop: LoopState): Promise<void> {
+  return new Promise((resolve) => {
+    loop.waiters.push(resolve);
+    loop.kick();
+  });
+}
+
+async function stop(loop: LoopState): Promise<void> {
+  await flush(loop);
+  loop.stopped = true;
+  loop.kick();
+  Atomics.add(loop.batcher.reader.views.ctrl, DOORBELL, 1);
+  Atomics.notify(loop.batcher.reader.views.ctrl, DOORBELL);
+  await loop.done;
+  await loop.transport.close();
+}
+
+export default async function handle(message: WorkerMessage): Promise<void> {
+  switch (message.code) {
+    case 'flush':
+      return flush(state);
+    case 'stop':
+      return stop(state);
+    default:
+      throw new Error(`teracron worker: unknown message ${JSON.stringify(message satisfies never)}`);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * HTTP to the endpoint: one undici Pool per origin, keep-alive, `timeoutS` on connect, headers
+ * and body. It only says what happened; whether to retry is the sender's business.
+ */
+import { Pool } from 'undici';
+
+export interface TransportOptions {
+  baseUrl: string;
+  slug: string;
+  userAgent: string;
+  timeoutS: number;
+  /** Extra CA (PEM) trusted for the endpoint's certificate, from TERACRON_CA_FILE. */
+  caPem: string | null;
+  connections: number;
+}
+
+export interface PostResult {
+  status: number;
+  /** From Retry-After, in ms; null when absent or unreadable. */
+  retryAfterMs: number | null;
+  /** For non-2xx answers: the body's `error` (and `hint`) or its first bytes. */
+  errorText: string | null;
+}
+
+const MAX_ERROR_TEXT = 300;
+
+export class Transport {
+  readonly #pool: Pool;
+  readonly #headers: Record<string, string>;
+
+  constructor(options: TransportOptions) {
+    const timeoutMs = options.timeoutS * 1000;
+    this.#pool = new Pool(options.baseUrl, {
+      connections: options.connections,
+      pipelining: 1,
+      connectTimeout: timeoutMs,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      keepAliveTimeout: 30_000,
+      connect: options.caPem === null ? undefined : { ca: options.caPem },
+    });
+    this.#headers = {
+      'content-type': 'application/octet-stream',
+      'x-project-slug': options.slug,
+      'user-agent': options.userAgent,
+    };
+  }
+
+  /** Rejects only for network-level failures (refused, reset, timeout, TLS). */
+  async post(path: string, body: Uint8Array): Promise<PostResult> {
+    const res = await this.#pool.request({ path, method: 'POST', headers: this.#headers, body });
+    const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+    if (res.statusCode >= 200 && res.statusCode < 300) {
+      await res.body.dump();
+      return { status: res.statusCode, retryAfterMs, errorText: null };
+    }
+    let text = '';
+    try {
+      text = await res.body.text();
+    } catch {
+      // A body cut off mid-way still leaves the status to report.
+    }
+    return { status: res.statusCode, retryAfterMs, errorText: errorTextOf(text) };
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  destroy(): void {
+    void this.#pool.destroy();
+  }
+}
+
+/** Seconds or an HTTP date; negative or garbage values are ignored. */
+export function parseRetryAfter(value: string | string[] | undefined): number | null {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (raw === undefined || raw.trim() === '') return null;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : null;
+  const date = Date.parse(raw);
+  if (Number.isNaN(date)) return null;
+  return Math.max(0, date - Date.now());
+}
+
+function errorTextOf(body: string): string | null {
+  const trimmed = body.trim();
+  if (trimmed === '') return null;
+  try {
+    const parsed = JSON.parse(trimmed) as { error?: unknown; hint?: unknown };
+    if (typeof parsed.error === 'string') {
+      const hint = typeof parsed.hint === 'string' ? ` (${parsed.hint})` : '';
+      return clip(parsed.error + hint);
+    }
+  } catch {
+    // Not JSON: report the start of the text as it is.
+  }
+  return clip(trimmed);
+}
+
+function clip(text: string): string {
+  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text;
+}

@@ -1,0 +1,97 @@
+/**
+ * A loopback receiver built on src/wire, standing in for the collector in agent tests: it opens
+ * every envelope with the project's private key, decodes the batch and keeps what arrived.
+ * `respond` scripts the answers (503, 429 with Retry-After, …) request by request.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { KeyObject } from 'node:crypto';
+import { openEnvelope } from '../../src/wire/envelope';
+import { decodeBatch } from '../../src/wire/batch-codec';
+import type { TelemetryBatch, WireEvent, WireSpan } from '../../src/wire/batch-codec';
+
+export interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface ReceivedRequest {
+  path: string;
+  headers: IncomingMessage['headers'];
+  at: number;
+  status: number;
+  /** The decrypted plaintext, for tests that search the raw bytes. */
+  plaintext: Buffer | null;
+  batch: TelemetryBatch | null;
+}
+
+export interface Receiver {
+  url: string;
+  port: number;
+  requests: ReceivedRequest[];
+  /** Spans and events from batches answered 2xx, in arrival order. */
+  spans: WireSpan[];
+  events: WireEvent[];
+  batchIds: string[];
+  close(): Promise<void>;
+  /** Resolves once `count` spans were accepted, or rejects after `timeoutMs`. */
+  waitForSpans(count: number, timeoutMs?: number): Promise<void>;
+}
+
+export async function startReceiver(privateKey: KeyObject, respond?: (index: number, req: IncomingMessage) => Reply): Promise<Receiver> {
+  const requests: ReceivedRequest[] = [];
+  const spans: WireSpan[] = [];
+  const events: WireEvent[] = [];
+  const batchIds: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => handle(req, res, Buffer.concat(chunks)));
+  });
+  function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    const index = requests.length;
+    const reply = respond?.(index, req) ?? { status: 202 };
+    let plaintext: Buffer | null = null;
+    let batch: TelemetryBatch | null = null;
+    let status = reply.status;
+    try {
+      plaintext = openEnvelope(body, privateKey);
+      batch = decodeBatch(plaintext);
+    } catch (err) {
+      status = 400;
+      reply.body = JSON.stringify({ error: (err as Error).message });
+    }
+    requests.push({ path: req.url ?? '', headers: req.headers, at: Date.now(), status, plaintext, batch });
+    if (status >= 200 && status < 300 && batch !== null) {
+      if (batch.batch_id !== undefined) batchIds.push(batch.batch_id);
+      if (batch.type === 'trace') spans.push(...batch.spans);
+      if (batch.type === 'event') events.push(...batch.events);
+    }
+    res.writeHead(status, { 'content-type': 'application/json', ...reply.headers });
+    res.end(reply.body ?? JSON.stringify({ accepted: batch === null ? 0 : 1 }));
+  }
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    spans,
+    events,
+    batchIds,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+    waitForSpans: async (count, timeoutMs = 10_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (spans.length < count) {
+        if (Date.now() > deadline) throw new Error(`received ${spans.length} of ${count} spans within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+  };
+}
