@@ -4,35 +4,26 @@
  * are <= floor(rate × (2^64 − 1)). Hashing the id rather than rolling a die makes every service,
  * in every language, reach the same decision for the same trace (`shared/vectors/sampling.json`).
  *
- * The threshold is computed exactly. `rate * (2 ** 64 - 1)` in doubles would be `rate * 2^64`
- * (2^64 − 1 is not representable), one above the true floor for most rates; the two only
- * disagree when a hash lands exactly on the threshold, but "exactly" is cheap to get right here.
+ * The threshold is computed as the reference implementation does (Python's
+ * `int(rate * (2**64 - 1))`): the product is taken in doubles, where 2^64 − 1 rounds to 2^64, so
+ * the threshold is exactly floor(rate × 2^64). Matching the reference, rather than the exact
+ * rational floor (one lower for most rates), is what keeps the decision identical across
+ * languages even for a hash that lands on the threshold.
  */
 import { hash } from 'node:crypto';
 
 const MAX_UINT64 = (1n << 64n) - 1n;
-const MANTISSA_BITS = 52n;
-const MANTISSA_MASK = (1n << MANTISSA_BITS) - 1n;
-const EXPONENT_BIAS = 1075; // 1023 + 52: makes the mantissa an integer
-
-const float64 = new Float64Array(1);
-const float64Bits = new BigUint64Array(float64.buffer);
+const TWO_TO_64 = 2 ** 64;
 
 /**
- * floor(rate × (2^64 − 1)) as a bigint, or -1n when nothing is sampled (rate <= 0 or NaN), so
- * that `hash <= threshold` holds for every decision.
+ * The inclusive threshold for a rate as a bigint, or -1n when nothing is sampled (rate <= 0 or
+ * NaN), so that `hash <= threshold` holds for every decision. For 0 < rate < 1, `rate * 2^64`
+ * is exact in doubles (a power-of-two scaling) and below 2^64, so BigInt() takes it as is.
  */
 export function samplingThreshold(rate: number): bigint {
   if (!(rate > 0)) return -1n;
   if (rate >= 1) return MAX_UINT64;
-  // rate is exactly mantissa × 2^exponent; with exponent < 0 here, the floor is a right shift.
-  float64[0] = rate;
-  const bits = float64Bits[0]!;
-  const biasedExponent = Number(bits >> MANTISSA_BITS);
-  const fraction = bits & MANTISSA_MASK;
-  const mantissa = biasedExponent === 0 ? fraction : fraction | (1n << MANTISSA_BITS);
-  const exponent = (biasedExponent === 0 ? 1 : biasedExponent) - EXPONENT_BIAS;
-  return (mantissa * MAX_UINT64) >> BigInt(-exponent);
+  return BigInt(Math.floor(rate * TWO_TO_64));
 }
 
 export function isSampled(traceIdHex: string, rate: number): boolean {

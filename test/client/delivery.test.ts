@@ -1,0 +1,110 @@
+/**
+ * End to end through real child processes: a script records spans with recordSpan and ends on
+ * its own or with process.exit(0), never calling down(); a loopback receiver built on src/wire
+ * must get every span, with the right values.
+ */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { loadPrivateKey } from '../../src/wire/envelope';
+import type { WireSpan } from '../../src/wire/batch-codec';
+import { runFixture } from '../helpers/child';
+import { startReceiver } from '../helpers/receiver';
+import type { Receiver } from '../helpers/receiver';
+import { envelopeVectors } from '../helpers/vectors';
+
+const SPANS = 50_000;
+const BASE = 1_721_500_000_000;
+const vectors = envelopeVectors();
+let receiver: Receiver;
+
+before(async () => {
+  receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
+});
+after(() => receiver.close());
+
+function expectEveryFixtureSpan(spans: WireSpan[]): void {
+  assert.equal(spans.length, SPANS);
+  const seen = new Set<number>();
+  const spanIds = new Set<string>();
+  for (const span of spans) {
+    const i = span.metadata.i as number;
+    assert.equal(seen.has(i), false, `span ${i} arrived twice`);
+    seen.add(i);
+    spanIds.add(span.span_id);
+    assert.match(span.trace_id, /^[0-9a-f]{32}$/);
+    assert.match(span.span_id, /^[0-9a-f]{32}$/);
+    assert.equal(span.parent_span_id, null);
+    assert.equal(span.workflow, 'checkout');
+    assert.equal(span.operation, `step-${i % 5}`);
+    assert.equal(span.started_at, BASE + i);
+    assert.equal(span.duration_ms, i / 4);
+    const failed = i % 10 === 0;
+    assert.equal(span.status, failed ? 'failed' : 'succeeded');
+    assert.equal(span.error_type, failed ? 'CardDeclined' : null);
+    assert.equal(span.error_message, failed ? `card ${i} declined` : null);
+    assert.deepEqual(span.metadata, { i, even: i % 2 === 0, label: `n${i}` });
+    assert.deepEqual(span.captured_params, {});
+  }
+  assert.equal(seen.size, SPANS);
+  assert.equal(spanIds.size, SPANS, 'span ids are unique');
+}
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return { TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: receiver.url, SPANS: String(SPANS), ...extra };
+}
+
+for (const [label, extra] of [
+  ['returns from its main module', { END: 'return' }],
+  ['calls process.exit(0) straight after recording', { END: 'exit' }],
+  ['returns, with TERACRON_WIRE_FORMAT=json', { END: 'return', TERACRON_WIRE_FORMAT: 'json' }],
+  ['exits, with TERACRON_WIRE_FORMAT=json', { END: 'exit', TERACRON_WIRE_FORMAT: 'json' }],
+] as const) {
+  test(`every one of 50,000 spans arrives with its values when the script ${label}`, async () => {
+    const before = receiver.requests.length;
+    receiver.spans.length = 0;
+    const result = await runFixture('record-spans', env(extra));
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, '', 'nothing on stderr');
+    expectEveryFixtureSpan(receiver.spans);
+    const format = extra.TERACRON_WIRE_FORMAT ?? 'msgpack';
+    for (const request of receiver.requests.slice(before)) {
+      assert.equal(request.headers['x-project-slug'], vectors.slug);
+      assert.equal(request.headers['content-type'], 'application/octet-stream');
+      assert.match(String(request.headers['user-agent']), /^teracron-node\/\d+\.\d+\.\d+ node\/20\./);
+      assert.equal(request.path, '/api/v1/traces');
+      assert.equal(request.plaintext![0] === 0x7b, format === 'json', `plaintext is ${format}`);
+      assert.match(String(request.batch!.batch_id), /^[0-9a-f]{32}$/);
+    }
+    const stats = (result.lines.find((line) => 'stats' in line) as { stats: Record<string, number> }).stats;
+    assert.equal(stats.produced, SPANS);
+    assert.equal(stats.sent, SPANS);
+    assert.equal(stats.droppedRingFull, 0);
+    assert.equal(stats.droppedSendFailed, 0);
+  });
+}
+
+test('with no receiver listening, the script exits within 1 s of recording and counts every span as dropped', async () => {
+  const port = await closedPort();
+  const result = await runFixture('record-spans', env({ TERACRON_DOMAIN: `http://127.0.0.1:${port}`, END: 'return' }));
+  assert.equal(result.code, 0);
+  const recordedAt = (result.lines.find((line) => 'recordedAt' in line) as { recordedAt: number }).recordedAt;
+  const lingered = result.exitedAt - recordedAt;
+  assert.ok(lingered < 1000, `exited ${lingered} ms after recording`);
+  const stats = (result.lines.find((line) => 'stats' in line) as { stats: Record<string, unknown> }).stats;
+  assert.equal(stats.produced, SPANS);
+  assert.equal(stats.sent, 0);
+  assert.equal(stats.droppedSendFailed, SPANS);
+  assert.equal(stats.pending, 0);
+  assert.match(String(stats.lastError), /ECONNREFUSED/);
+  assert.match(result.stderr, /^\[teracron\] dropped \d+ trace items after 1 attempt: .*ECONNREFUSED/m);
+});
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
