@@ -66,6 +66,8 @@ export class TeracronClient {
   #state: State = 'new';
   #views: RingViews | null = null;
   #recorder: Recorder | null = null;
+  /** The recorder while running, null otherwise: the one check on the recording path. */
+  #live: Recorder | null = null;
   #pool: Piscina | null = null;
   #hooks: ExitHooks | null = null;
   #droppedNotRunning = 0;
@@ -130,6 +132,7 @@ export class TeracronClient {
       exitTimeoutMs: config.exitTimeoutMs,
     });
     this.#state = 'running';
+    this.#live = this.#recorder;
     if (config.debug) writeStderr(`started: project ${config.slug}, endpoint ${config.baseUrl}, service ${config.service}`);
     return this;
   }
@@ -139,14 +142,14 @@ export class TeracronClient {
    * span was dropped (ring full, or client not running), which stats() counts.
    */
   recordSpan(span: SpanInput): boolean {
-    if (this.#recorder === null || this.#state !== 'running') return this.#notRunning();
-    return recordSpanInput(this.#recorder, span);
+    const recorder = this.#live;
+    return recorder === null ? this.#notRunning() : recordSpanInput(recorder, span);
   }
 
   /** Records one event; same contract as recordSpan. */
   recordEvent(event: EventInput): boolean {
-    if (this.#recorder === null || this.#state !== 'running') return this.#notRunning();
-    return recordEventInput(this.#recorder, event);
+    const recorder = this.#live;
+    return recorder === null ? this.#notRunning() : recordEventInput(recorder, event);
   }
 
   /** Resolves when everything recorded before the call is delivered or given up. */
@@ -167,6 +170,7 @@ export class TeracronClient {
       return;
     }
     this.#state = 'stopping';
+    this.#live = null;
     this.#hooks?.remove();
     const pool = this.#pool!;
     const views = this.#views!;

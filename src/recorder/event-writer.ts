@@ -43,6 +43,7 @@ export interface EventFields {
 const metadataScratch = createPreparedAttributes();
 
 export function writeEvent(w: RingWriter, event: EventFields): boolean {
+  const generation = w.generation;
   const nameId = intern(w, event.name, MAX_NAME_CHARS);
   const typeId = nameId < 0 ? -1 : intern(w, event.type, MAX_NAME_CHARS);
   const severityId = typeId < 0 ? -1 : intern(w, event.severity, MAX_NAME_CHARS);
@@ -65,6 +66,8 @@ export function writeEvent(w: RingWriter, event: EventFields): boolean {
     }
   }
   bytes = (bytes + 7) & ~7;
+  // A reset while interning voids the ids taken before it; the table is fresh now, so once more suffices.
+  if (w.generation !== generation) return writeEvent(w, event);
   const pos = reserve(w, bytes);
   if (pos < 0) return abandon(w);
 

@@ -9,8 +9,7 @@ import { createRingWriter } from '../ring/writer';
 import type { RingWriter } from '../ring/writer';
 import { writeEvent } from './event-writer';
 import type { EventFields } from './event-writer';
-import { idWordsFrom, randomWord } from './ids';
-import type { IdWords } from './ids';
+import { idWordsFrom } from './ids';
 import { writeSpan } from './span-writer';
 import type { SpanFields } from './span-writer';
 import { writeStderrOnce } from '../stderr';
@@ -67,8 +66,8 @@ export interface EventInput {
 
 // The low-level API reuses these per call: writing is synchronous, so one of each is enough.
 const spanScratch: SpanFields = {
-  traceId: { w0: 0, w1: 0, w2: 0, w3: 0 },
-  spanId: { w0: 0, w1: 0, w2: 0, w3: 0 },
+  traceId: null,
+  spanId: null,
   parentId: null,
   workflow: '',
   operation: '',
@@ -91,11 +90,11 @@ export function recordSpanFields(rec: Recorder, span: SpanFields): boolean {
 
 export function recordSpanInput(rec: Recorder, input: SpanInput): boolean {
   const s = spanScratch;
-  s.traceId = (input.traceId !== undefined && idWordsFrom(input.traceId)) || fillRandom(s.traceId);
-  s.spanId = (input.spanId !== undefined && idWordsFrom(input.spanId)) || fillRandom(s.spanId);
+  s.traceId = input.traceId === undefined ? null : idWordsFrom(input.traceId);
+  s.spanId = input.spanId === undefined ? null : idWordsFrom(input.spanId);
   s.parentId = input.parentSpanId == null ? null : idWordsFrom(input.parentSpanId);
-  s.workflow = String(input.workflow);
-  s.operation = input.operation === undefined ? s.workflow : String(input.operation);
+  s.workflow = typeof input.workflow === 'string' ? input.workflow : String(input.workflow);
+  s.operation = input.operation === undefined ? s.workflow : typeof input.operation === 'string' ? input.operation : String(input.operation);
   s.status = input.status === 'failed' ? STATUS_FAILED : input.status === 'started' ? STATUS_STARTED : STATUS_SUCCEEDED;
   if (input.startedAt !== undefined) {
     s.wallClock = true;
@@ -149,14 +148,6 @@ export function recordEventInput(rec: Recorder, input: EventInput): boolean {
     wallClock: input.timestamp !== undefined,
     metadata: input.metadata ?? null,
   });
-}
-
-function fillRandom(id: IdWords): IdWords {
-  id.w0 = randomWord();
-  id.w1 = randomWord();
-  id.w2 = randomWord();
-  id.w3 = randomWord();
-  return id;
 }
 
 function countFull(rec: Recorder): void {

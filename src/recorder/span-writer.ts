@@ -28,13 +28,15 @@ import { inlineStringBytes, intern, publish, reserve, seal, writeInlineString } 
 import type { RingWriter } from '../ring/writer';
 import { createPreparedAttributes, prepareAttributes, writeAttributes } from './attributes';
 import type { Attributes } from './attributes';
-import { writeIdWords } from './ids';
+import { writeIdWords, writeRandomId } from './ids';
 import type { IdWords } from './ids';
 
 /** What a span carries into the ring. The tracing layer keeps one of these per live span. */
 export interface SpanFields {
-  traceId: IdWords;
-  spanId: IdWords;
+  /** null: a new trace, id drawn from the random pool straight into the ring. */
+  traceId: IdWords | null;
+  /** null: a fresh random span id, likewise. */
+  spanId: IdWords | null;
   parentId: IdWords | null;
   workflow: string;
   operation: string;
@@ -55,9 +57,21 @@ const capturedScratch = createPreparedAttributes();
 
 /** Returns false when the span did not fit (the caller counts the drop). */
 export function writeSpan(w: RingWriter, span: SpanFields): boolean {
-  const workflowId = intern(w, span.workflow, MAX_NAME_CHARS);
-  const operationId = workflowId < 0 ? -1 : intern(w, span.operation, MAX_NAME_CHARS);
-  if (operationId < 0) return abandon(w);
+  const generation = w.generation;
+  let workflowId = w.lastWorkflowId;
+  if (span.workflow !== w.lastWorkflow) {
+    workflowId = intern(w, span.workflow, MAX_NAME_CHARS);
+    if (workflowId < 0) return abandon(w);
+    w.lastWorkflow = span.workflow;
+    w.lastWorkflowId = workflowId;
+  }
+  let operationId = w.lastOperationId;
+  if (span.operation !== w.lastOperation) {
+    operationId = intern(w, span.operation, MAX_NAME_CHARS);
+    if (operationId < 0) return abandon(w);
+    w.lastOperation = span.operation;
+    w.lastOperationId = operationId;
+  }
 
   let flags = span.status << STATUS_SHIFT;
   if (span.wallClock) flags |= SPAN_WALL_CLOCK;
@@ -85,12 +99,16 @@ export function writeSpan(w: RingWriter, span: SpanFields): boolean {
     }
   }
   bytes = (bytes + 7) & ~7;
+  // A reset while interning voids the ids taken before it; the table is fresh now, so once more suffices.
+  if (w.generation !== generation) return writeSpan(w, span);
 
   const pos = reserve(w, bytes);
   if (pos < 0) return abandon(w);
   const { i32, f64 } = w.views;
-  writeIdWords(i32, (pos + SPAN_TRACE_ID) >> 2, span.traceId);
-  writeIdWords(i32, (pos + SPAN_SPAN_ID) >> 2, span.spanId);
+  if (span.traceId === null) writeRandomId(i32, (pos + SPAN_TRACE_ID) >> 2);
+  else writeIdWords(i32, (pos + SPAN_TRACE_ID) >> 2, span.traceId);
+  if (span.spanId === null) writeRandomId(i32, (pos + SPAN_SPAN_ID) >> 2);
+  else writeIdWords(i32, (pos + SPAN_SPAN_ID) >> 2, span.spanId);
   if (span.parentId !== null) {
     flags |= SPAN_HAS_PARENT;
     writeIdWords(i32, (pos + SPAN_PARENT_ID) >> 2, span.parentId);

@@ -22,16 +22,44 @@ export interface RingWriter {
   readonly views: RingViews;
   /** Producer's cursor; published to HEAD after each record. */
   head: number;
-  /** Last TAIL seen; refreshed only when the ring looks full or past the wake mark. */
+  /** Last TAIL seen; refreshed only when the ring looks full or at a wake check. */
   cachedTail: number;
+  /** HEAD value from which the next publish looks at the fill level and the worker's sleep. */
+  nextWakeCheck: number;
   strings: Map<string, number>;
   nextStringId: number;
+  /**
+   * Bumped by every STRINGS_RESET. A writer that interned several strings for one record checks
+   * it before reserving: if a later intern reset the table, earlier ids are void and it starts over.
+   */
+  generation: number;
+  /**
+   * One-entry caches in front of `strings` for the two names every span carries: a span's
+   * workflow and operation are usually the same string objects as the previous span's, and
+   * `===` on those is a pointer compare, cheaper than hashing into the map.
+   */
+  lastWorkflow: string | null;
+  lastWorkflowId: number;
+  lastOperation: string | null;
+  lastOperationId: number;
 }
 
 export function createRingWriter(sab: SharedArrayBuffer): RingWriter {
   const views = ringViews(sab);
   const head = Atomics.load(views.ctrl, HEAD);
-  return { views, head, cachedTail: Atomics.load(views.ctrl, TAIL), strings: new Map(), nextStringId: 0 };
+  return {
+    views,
+    head,
+    cachedTail: Atomics.load(views.ctrl, TAIL),
+    nextWakeCheck: head,
+    strings: new Map(),
+    nextStringId: 0,
+    generation: 0,
+    lastWorkflow: null,
+    lastWorkflowId: -1,
+    lastOperation: null,
+    lastOperationId: -1,
+  };
 }
 
 /**
@@ -64,19 +92,30 @@ export function seal(w: RingWriter, pos: number, bytes: number, kindAndFlags: nu
   w.head = (w.head + bytes) | 0;
 }
 
+/** Bytes between two looks at a busy worker, so a long burst does not pay atomics per record. */
+const MIN_WAKE_CHECK_BYTES = 4096;
+
 /**
  * Makes every sealed record visible to the worker (Atomics.store is a release), and rings the
  * worker's doorbell when it sleeps and the ring holds more than it asked to be woken for.
+ * Most calls stop after the store: the fill level is looked at only once HEAD reaches
+ * `nextWakeCheck`, the earliest point at which it could have crossed the mark.
  */
 export function publish(w: RingWriter): void {
   const ctrl = w.views.ctrl;
   Atomics.store(ctrl, HEAD, w.head);
-  if (((w.head - w.cachedTail) | 0) < ctrl[WAKE_BYTES]!) return;
+  if (((w.head - w.nextWakeCheck) | 0) < 0) return;
   w.cachedTail = Atomics.load(ctrl, TAIL);
-  if (((w.head - w.cachedTail) | 0) >= ctrl[WAKE_BYTES]! && Atomics.load(ctrl, SLEEPING) === 1) {
+  const wakeBytes = ctrl[WAKE_BYTES]!;
+  if (((w.head - w.cachedTail) | 0) < wakeBytes) {
+    w.nextWakeCheck = (w.cachedTail + wakeBytes) | 0;
+    return;
+  }
+  if (Atomics.load(ctrl, SLEEPING) === 1) {
     Atomics.store(ctrl, SLEEPING, 0);
     wake(w.views);
   }
+  w.nextWakeCheck = (w.head + Math.max(wakeBytes >> 2, MIN_WAKE_CHECK_BYTES)) | 0;
 }
 
 /** Wakes the worker now, whatever the fill level (flush requests, exit). */
@@ -131,6 +170,9 @@ function resetStrings(w: RingWriter): boolean {
   seal(w, pos, RECORD_HEADER_BYTES, KIND_STRINGS_RESET);
   w.strings.clear();
   w.nextStringId = 0;
+  w.generation++;
+  w.lastWorkflow = null;
+  w.lastOperation = null;
   return true;
 }
 

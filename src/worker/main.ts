@@ -21,8 +21,13 @@ import type { WorkerInit, WorkerMessage } from './protocol';
 import { Transport } from './transport';
 import { createWallClock } from './wall-clock';
 
-/** Ring bytes per batch item at which a sleeping worker is woken; about one span record. */
-const WAKE_BYTES_PER_ITEM = 96;
+/**
+ * The high-water mark: a sleeping worker is woken once the ring is this full (an eighth: about
+ * 10,000 spans with the default ring). Below it, records wait for the flush interval, so a busy
+ * producer wakes the worker for large drains rather than one small batch at a time, which keeps
+ * wake-ups and cross-core traffic off the application's thread.
+ */
+const HIGH_WATER_SHIFT = 3;
 
 interface LoopState {
   readonly batcher: BatcherState;
@@ -42,7 +47,7 @@ const state = start(init);
 function start(config: WorkerInit): LoopState {
   const reader = createRingReader(config.sab);
   const { ctrl } = reader.views;
-  Atomics.store(ctrl, WAKE_BYTES, Math.min(reader.views.capacity >> 2, config.batchSize * WAKE_BYTES_PER_ITEM));
+  Atomics.store(ctrl, WAKE_BYTES, reader.views.capacity >> HIGH_WATER_SHIFT);
   const transport = new Transport({
     baseUrl: config.baseUrl,
     slug: config.slug,

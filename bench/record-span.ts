@@ -1,0 +1,94 @@
+/**
+ * Main-thread cost of one `client.recordSpan()` (no metadata) against calling an empty function
+ * with the same argument, in the same process, interleaved, repeated.
+ *
+ * The worker ships to a loopback sink that answers 202 without decrypting, so the ring keeps
+ * draining; each timed chunk is small enough to fit in the ring, and the worker catches up
+ * between chunks (untimed), so the numbers are for the real write path, never the drop path.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { TeracronClient } from '../src/client';
+import type { SpanInput } from '../src/recorder/recorder';
+import { envelopeVectors } from '../test/helpers/vectors';
+import { formatRow, machine, summarize } from './stats';
+
+const CHUNK = 20_000;
+const CHUNKS_PER_REP = 10;
+const REPS = Number(process.env.REPS ?? '7');
+
+let sink = 0;
+function emptyFunction(span: SpanInput): boolean {
+  sink += span.workflow.length;
+  return true;
+}
+
+function timeChunk(record: (span: SpanInput) => boolean): number {
+  const start = performance.now();
+  for (let i = 0; i < CHUNK; i++) record({ workflow: 'checkout', operation: 'charge' });
+  return ((performance.now() - start) * 1e6) / CHUNK;
+}
+
+/** The form the tracing layer uses: it has read both clocks itself. */
+function timeChunkWithTimes(record: (span: SpanInput) => boolean): number {
+  const start = performance.now();
+  for (let i = 0; i < CHUNK; i++) record({ workflow: 'checkout', operation: 'charge', startTime: start, endTime: start + i });
+  return ((performance.now() - start) * 1e6) / CHUNK;
+}
+
+async function main(): Promise<void> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(202).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const client = new TeracronClient({ apiKey: envelopeVectors().api_key, domain: `http://127.0.0.1:${port}` }).start();
+  const record = (span: SpanInput): boolean => client.recordSpan(span);
+
+  // Warm both paths so the JIT has optimised them before anything is timed.
+  for (let i = 0; i < 5; i++) {
+    timeChunk(emptyFunction);
+    timeChunk(record);
+    await client.flush();
+  }
+
+  const baseline: number[] = [];
+  const recorded: number[] = [];
+  const overhead: number[] = [];
+  const recordedWithTimes: number[] = [];
+  const overheadWithTimes: number[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    let base = 0;
+    let span = 0;
+    let spanWithTimes = 0;
+    for (let c = 0; c < CHUNKS_PER_REP; c++) {
+      base += timeChunk(emptyFunction);
+      span += timeChunk(record);
+      await client.flush();
+      spanWithTimes += timeChunkWithTimes(record);
+      await client.flush();
+    }
+    baseline.push(base / CHUNKS_PER_REP);
+    recorded.push(span / CHUNKS_PER_REP);
+    overhead.push((span - base) / CHUNKS_PER_REP);
+    recordedWithTimes.push(spanWithTimes / CHUNKS_PER_REP);
+    overheadWithTimes.push((spanWithTimes - base) / CHUNKS_PER_REP);
+  }
+  await client.stop();
+  server.close();
+
+  const stats = client.stats();
+  if (stats.droppedRingFull > 0) throw new Error(`${stats.droppedRingFull} spans hit a full ring: the figures would be for the drop path`);
+  console.log(`record-span: ${machine()}; ${REPS} reps × ${CHUNKS_PER_REP} chunks × ${CHUNK} calls, interleaved`);
+  console.log(`${''.padEnd(44)}${'min'.padStart(10)}${'median'.padStart(10)}${'max'.padStart(10)}`);
+  console.log(formatRow('empty function', summarize(baseline), 'ns/call'));
+  console.log(formatRow('client.recordSpan({ workflow, operation })', summarize(recorded), 'ns/call'));
+  console.log(formatRow('recordSpan minus empty function', summarize(overhead), 'ns/call'));
+  console.log(formatRow('recordSpan, times given by the caller', summarize(recordedWithTimes), 'ns/call'));
+  console.log(formatRow('  minus empty function', summarize(overheadWithTimes), 'ns/call'));
+  console.log(`delivered ${stats.sent} of ${stats.produced} spans, ${stats.droppedRingFull} dropped (ring full)${sink < 0 ? '' : ''}`);
+}
+
+void main();
