@@ -95,7 +95,8 @@ export function readInlineString(r: RingReader, pos: number): string {
   return utf16.decode(u16.slice(start, start + n));
 }
 
-const utf16 = new TextDecoder('utf-16le');
+// ignoreBOM: a U+FEFF at the start of a value is data, not a byte-order mark.
+const utf16 = new TextDecoder('utf-16le', { ignoreBOM: true });
 
 export function readString(r: RingReader, id: number): string {
   const text = r.strings[id];

@@ -2,6 +2,7 @@
  * HTTP to the endpoint: one undici Pool per origin, keep-alive, `timeoutS` on connect, headers
  * and body. It only says what happened; whether to retry is the sender's business.
  */
+import { rootCertificates } from 'node:tls';
 import { Pool } from 'undici';
 
 export interface TransportOptions {
@@ -37,7 +38,8 @@ export class Transport {
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       keepAliveTimeout: 30_000,
-      connect: options.caPem === null ? undefined : { ca: options.caPem },
+      // `ca` replaces Node's trust store, so the extra CA is added to the system roots, not instead of them.
+      connect: options.caPem === null ? undefined : { ca: [...rootCertificates, options.caPem] },
     });
     this.#headers = {
       'content-type': 'application/octet-stream',

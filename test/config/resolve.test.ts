@@ -1,30 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { TeracronConfigError, TeracronKeyError } from '../../src/errors';
 import { encodeApiKey } from '../../src/wire/api-key';
 import { findPackageName, resolveConfig } from '../../src/config/resolve';
 import type { TeracronOptions } from '../../src/config/options';
+import { envelopeVectors } from '../helpers/vectors';
 
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
-}
-
-// The shared vectors are read in place, never copied into the repository.
-const vectors = JSON.parse(readFileSync(join(repoRoot(), '..', 'shared', 'vectors', 'envelope.json'), 'utf8')) as {
-  api_key: string;
-  slug: string;
-  public_key_pem: string;
-};
+const vectors = envelopeVectors();
 const API_KEY = vectors.api_key;
 
 function withKey(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {

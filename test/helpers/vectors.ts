@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { MetricsEntry } from '../../src/wire/metrics-batch';
 
 export function repoRoot(): string {
   let dir = __dirname;
@@ -29,7 +30,7 @@ export interface EnvelopeVectors {
   private_key_pem: string;
   api_key: string;
   metrics_batch: {
-    entries: Array<Record<string, number>>;
+    entries: MetricsEntry[];
     sdk_version: string;
     runtime_version: string;
     protobuf_hex: string;
@@ -41,4 +42,13 @@ export interface EnvelopeVectors {
 
 export function envelopeVectors(): EnvelopeVectors {
   return readVector<EnvelopeVectors>('envelope.json');
+}
+
+export interface SamplingVectors {
+  algorithm: string;
+  cases: Array<{ trace_id: string; rate: number; sampled: boolean }>;
+}
+
+export function samplingVectors(): SamplingVectors {
+  return readVector<SamplingVectors>('sampling.json');
 }

@@ -1,26 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { isSampled, makeSampler, samplingThreshold } from '../../src/tracing/sampling';
+import { samplingVectors } from '../helpers/vectors';
 
-interface SamplingVectors {
-  cases: { trace_id: string; rate: number; sampled: boolean }[];
-}
-
-// The vectors live beside the repo (shared with the other implementations), never inside it.
-function readVectors<T>(name: string): T {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = parent;
-  }
-  return JSON.parse(readFileSync(join(dir, '..', 'shared', 'vectors', name), 'utf8')) as T;
-}
-
-const { cases } = readVectors<SamplingVectors>('sampling.json');
+const { cases } = samplingVectors();
 const MAX_UINT64 = (1n << 64n) - 1n;
 
 function hashOf(traceId: string): bigint {
@@ -43,15 +27,15 @@ test('makeSampler gives the vector decision for every case in sampling.json', ()
   }
 });
 
-test('the threshold is floor(rate × (2^64 − 1)) exactly, not rate × 2^64', () => {
-  // Expected values computed with exact rational arithmetic (Python fractions).
+test('the threshold equals the reference implementation\'s int(rate * (2**64 - 1))', () => {
+  // Expected values printed by Python 3: int(rate * (2**64 - 1)).
   const expected: [number, bigint][] = [
-    [0.5, 9223372036854775807n],
-    [0.1, 1844674407370955263n],
-    [1 / 3, 6148914691236516863n],
-    [0.999, 18428297329635842047n],
-    [1 - 2 ** -53, 18446744073709549567n],
-    [2 ** -64, 0n],
+    [0.5, 9223372036854775808n],
+    [0.1, 1844674407370955264n],
+    [1 / 3, 6148914691236516864n],
+    [0.999, 18428297329635842048n],
+    [1 - 2 ** -53, 18446744073709549568n],
+    [2 ** -64, 1n],
     [5e-324, 0n],
   ];
   for (const [rate, threshold] of expected) {

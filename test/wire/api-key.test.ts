@@ -1,29 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { TeracronKeyError } from '../../src/errors';
 import { decodeApiKey, encodeApiKey } from '../../src/wire/api-key';
 import { loadPublicKey } from '../../src/wire/envelope';
+import { envelopeVectors } from '../helpers/vectors';
 
-interface ApiKeyVectors {
-  slug: string;
-  public_key_pem: string;
-  api_key: string;
-}
-
-// The vectors live beside the repo (shared with the other implementations), never inside it.
-function readVectors<T>(name: string): T {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = parent;
-  }
-  return JSON.parse(readFileSync(join(dir, '..', 'shared', 'vectors', name), 'utf8')) as T;
-}
-
-const vectors = readVectors<ApiKeyVectors>('envelope.json');
+const vectors = envelopeVectors();
 
 function tcn(text: string): string {
   return `tcn_${Buffer.from(text, 'utf8').toString('base64url')}`;

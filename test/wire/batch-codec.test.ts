@@ -1,21 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { TeracronWireError } from '../../src/errors';
 import { batchItemCount, decodeBatch, encodeBatch, INGEST_PATHS, newBatchId } from '../../src/wire/batch-codec';
 import type { EventBatch, LogBatch, TelemetryBatch, TraceBatch, WireFormat } from '../../src/wire/batch-codec';
-
-// The vectors live beside the repo (shared with the other implementations), never inside it.
-function readVectors<T>(name: string): T {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = parent;
-  }
-  return JSON.parse(readFileSync(join(dir, '..', 'shared', 'vectors', name), 'utf8')) as T;
-}
+import { envelopeVectors } from '../helpers/vectors';
 
 const resource = {
   service: 'checkout', environment: 'test', host: 'box-1', pid: 4242,
@@ -92,7 +80,7 @@ test('an undefined optional field is written as msgpack nil, not an extension', 
 });
 
 test('the Python reference JSON plaintext decodes to its trace batch', () => {
-  const { trace_batch } = readVectors<{ trace_batch: { plaintext_utf8: string } }>('envelope.json');
+  const { trace_batch } = envelopeVectors();
   const batch = decodeBatch(Buffer.from(trace_batch.plaintext_utf8, 'utf8'));
   assert.deepEqual(batch, JSON.parse(trace_batch.plaintext_utf8));
   assert.equal(batch.type, 'trace');

@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { TeracronEnvelopeError, TeracronKeyError } from '../../src/errors';
 import { decodeBatch } from '../../src/wire/batch-codec';
 import {
@@ -15,27 +13,9 @@ import {
   openEnvelope,
   sealEnvelope,
 } from '../../src/wire/envelope';
+import { envelopeVectors } from '../helpers/vectors';
 
-interface EnvelopeVectors {
-  public_key_pem: string;
-  private_key_pem: string;
-  metrics_batch: { protobuf_hex: string; envelope_base64: string };
-  trace_batch: { plaintext_utf8: string; envelope_base64: string };
-  tampered_envelope_base64: string;
-}
-
-// The vectors live beside the repo (shared with the other implementations), never inside it.
-function readVectors<T>(name: string): T {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = parent;
-  }
-  return JSON.parse(readFileSync(join(dir, '..', 'shared', 'vectors', name), 'utf8')) as T;
-}
-
-const vectors = readVectors<EnvelopeVectors>('envelope.json');
+const vectors = envelopeVectors();
 const publicKey = loadPublicKey(vectors.public_key_pem);
 const privateKey = loadPrivateKey(vectors.private_key_pem);
 // Generated once: a 4096-bit key pair takes a second or so.

@@ -1,27 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { TeracronWireError } from '../../src/errors';
 import { decodeMetricsBatch, encodeMetricsBatch } from '../../src/wire/metrics-batch';
 import type { MetricsBatch, MetricsEntry } from '../../src/wire/metrics-batch';
+import { envelopeVectors } from '../helpers/vectors';
 
-interface MetricsVectors {
-  metrics_batch: MetricsBatch & { protobuf_hex: string };
-}
-
-// The vectors live beside the repo (shared with the other implementations), never inside it.
-function readVectors<T>(name: string): T {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = parent;
-  }
-  return JSON.parse(readFileSync(join(dir, '..', 'shared', 'vectors', name), 'utf8')) as T;
-}
-
-const vector = readVectors<MetricsVectors>('envelope.json').metrics_batch;
+const vector = envelopeVectors().metrics_batch;
 const vectorBytes = Buffer.from(vector.protobuf_hex, 'hex');
 
 const ZERO_ENTRY: MetricsEntry = {
