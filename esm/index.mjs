@@ -12,5 +12,15 @@ export const {
   TeracronEnvelopeError,
   TeracronWireError,
   SDK_VERSION,
+  trace,
+  withSpan,
+  currentSpan,
+  traced,
+  getTraceHeader,
+  setTraceHeader,
+  continueTrace,
+  TRACE_HEADER,
+  event,
+  isSampled,
 } = teracron;
 export default teracron;

@@ -21,6 +21,7 @@ import { wake } from './ring/writer';
 import { installExitHooks } from './exit-hooks';
 import type { ExitHooks } from './exit-hooks';
 import { writeStderr } from './stderr';
+import { activateTracer, deactivateTracer } from './tracing/tracer';
 import { SDK_NAME, SDK_VERSION, USER_AGENT } from './version';
 import type { WorkerInit, WorkerMessage } from './worker/protocol';
 
@@ -102,6 +103,7 @@ export class TeracronClient {
       batchSize: config.traceBatchSize,
       flushIntervalMs: config.traceFlushIntervalS * 1000,
       maxSendAttempts: config.maxSendAttempts,
+      emitLifecycleEvents: config.traceEmitEvents,
       debug: config.debug,
       resource: {
         service: config.service,
@@ -133,6 +135,7 @@ export class TeracronClient {
     });
     this.#state = 'running';
     this.#live = this.#recorder;
+    if (config.tracingEnabled) activateTracer(this.#recorder, config);
     if (config.debug) writeStderr(`started: project ${config.slug}, endpoint ${config.baseUrl}, service ${config.service}`);
     return this;
   }
@@ -171,6 +174,7 @@ export class TeracronClient {
     }
     this.#state = 'stopping';
     this.#live = null;
+    deactivateTracer(this.#recorder!);
     this.#hooks?.remove();
     const pool = this.#pool!;
     const views = this.#views!;

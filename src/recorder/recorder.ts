@@ -9,7 +9,7 @@ import { createRingWriter } from '../ring/writer';
 import type { RingWriter } from '../ring/writer';
 import { writeEvent } from './event-writer';
 import type { EventFields } from './event-writer';
-import { idWordsFrom } from './ids';
+import { assignParentId, assignRandomSpanId, assignRandomTraceId, assignSpanId, assignTraceId, idWordsFrom } from './ids';
 import { writeSpan } from './span-writer';
 import type { SpanFields } from './span-writer';
 import { writeStderrOnce } from '../stderr';
@@ -66,9 +66,19 @@ export interface EventInput {
 
 // The low-level API reuses these per call: writing is synchronous, so one of each is enough.
 const spanScratch: SpanFields = {
-  traceId: null,
-  spanId: null,
-  parentId: null,
+  t0: 0,
+  t1: 0,
+  t2: 0,
+  t3: 0,
+  s0: 0,
+  s1: 0,
+  s2: 0,
+  s3: 0,
+  p0: 0,
+  p1: 0,
+  p2: 0,
+  p3: 0,
+  hasParent: false,
   workflow: '',
   operation: '',
   status: STATUS_SUCCEEDED,
@@ -90,9 +100,13 @@ export function recordSpanFields(rec: Recorder, span: SpanFields): boolean {
 
 export function recordSpanInput(rec: Recorder, input: SpanInput): boolean {
   const s = spanScratch;
-  s.traceId = input.traceId === undefined ? null : idWordsFrom(input.traceId);
-  s.spanId = input.spanId === undefined ? null : idWordsFrom(input.spanId);
-  s.parentId = input.parentSpanId == null ? null : idWordsFrom(input.parentSpanId);
+  const traceId = input.traceId === undefined ? null : idWordsFrom(input.traceId);
+  if (traceId === null) assignRandomTraceId(s);
+  else assignTraceId(s, traceId);
+  const spanId = input.spanId === undefined ? null : idWordsFrom(input.spanId);
+  if (spanId === null) assignRandomSpanId(s);
+  else assignSpanId(s, spanId);
+  assignParentId(s, input.parentSpanId == null ? null : idWordsFrom(input.parentSpanId));
   s.workflow = typeof input.workflow === 'string' ? input.workflow : String(input.workflow);
   s.operation = input.operation === undefined ? s.workflow : typeof input.operation === 'string' ? input.operation : String(input.operation);
   s.status = input.status === 'failed' ? STATUS_FAILED : input.status === 'started' ? STATUS_STARTED : STATUS_SUCCEEDED;
@@ -115,7 +129,7 @@ export function recordSpanInput(rec: Recorder, input: SpanInput): boolean {
   return ok;
 }
 
-const EVENT_TYPES = new Set([
+export const EVENT_TYPES: ReadonlySet<string> = new Set([
   'info', 'warning', 'error', 'metric', 'custom',
   'workflow_started', 'workflow_completed', 'workflow_failed',
   'step_started', 'step_completed', 'step_failed', 'retry',

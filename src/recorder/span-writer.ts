@@ -28,16 +28,10 @@ import { inlineStringBytes, intern, publish, reserve, seal, writeInlineString } 
 import type { RingWriter } from '../ring/writer';
 import { createPreparedAttributes, prepareAttributes, writeAttributes } from './attributes';
 import type { Attributes } from './attributes';
-import { writeIdWords, writeRandomId } from './ids';
-import type { IdWords } from './ids';
+import type { SpanIds } from './ids';
 
 /** What a span carries into the ring. The tracing layer keeps one of these per live span. */
-export interface SpanFields {
-  /** null: a new trace, id drawn from the random pool straight into the ring. */
-  traceId: IdWords | null;
-  /** null: a fresh random span id, likewise. */
-  spanId: IdWords | null;
-  parentId: IdWords | null;
+export interface SpanFields extends SpanIds {
   workflow: string;
   operation: string;
   /** STATUS_SUCCEEDED | STATUS_FAILED | STATUS_STARTED */
@@ -105,13 +99,23 @@ export function writeSpan(w: RingWriter, span: SpanFields): boolean {
   const pos = reserve(w, bytes);
   if (pos < 0) return abandon(w);
   const { i32, f64 } = w.views;
-  if (span.traceId === null) writeRandomId(i32, (pos + SPAN_TRACE_ID) >> 2);
-  else writeIdWords(i32, (pos + SPAN_TRACE_ID) >> 2, span.traceId);
-  if (span.spanId === null) writeRandomId(i32, (pos + SPAN_SPAN_ID) >> 2);
-  else writeIdWords(i32, (pos + SPAN_SPAN_ID) >> 2, span.spanId);
-  if (span.parentId !== null) {
+  let i = (pos + SPAN_TRACE_ID) >> 2;
+  i32[i] = span.t0;
+  i32[i + 1] = span.t1;
+  i32[i + 2] = span.t2;
+  i32[i + 3] = span.t3;
+  i = (pos + SPAN_SPAN_ID) >> 2;
+  i32[i] = span.s0;
+  i32[i + 1] = span.s1;
+  i32[i + 2] = span.s2;
+  i32[i + 3] = span.s3;
+  if (span.hasParent) {
     flags |= SPAN_HAS_PARENT;
-    writeIdWords(i32, (pos + SPAN_PARENT_ID) >> 2, span.parentId);
+    i = (pos + SPAN_PARENT_ID) >> 2;
+    i32[i] = span.p0;
+    i32[i + 1] = span.p1;
+    i32[i + 2] = span.p2;
+    i32[i + 3] = span.p3;
   }
   i32[(pos + SPAN_WORKFLOW) >> 2] = workflowId;
   i32[(pos + SPAN_OPERATION) >> 2] = operationId;

@@ -13,6 +13,7 @@ import { INGEST_PATHS, encodeBatch, newBatchId } from '../wire/batch-codec';
 import type { WireEvent, WireFormat, WireResource, WireSpan } from '../wire/batch-codec';
 import { sealEnvelope } from '../wire/envelope';
 import { writeStderr } from '../stderr';
+import { lifecycleEvents } from './lifecycle-events';
 import { decodeEvent, decodeSpan } from './records';
 import { deliver } from './sender';
 import type { SenderState } from './sender';
@@ -39,10 +40,13 @@ export interface BatcherState {
   readonly resource: WireResource;
   readonly format: WireFormat;
   readonly batchSize: number;
+  readonly emitLifecycleEvents: boolean;
   /** Items per batch for the current pass: batchSize, or BACKLOG_BATCH_ITEMS when behind. */
   limit: number;
   spans: WireSpan[];
   events: WireEvent[];
+  /** Of `events`, those recorded by the application (the rest are lifecycle events made here). */
+  recordedEvents: number;
   spanBytes: number;
   eventBytes: number;
   readonly inFlight: Set<Promise<void>>;
@@ -50,7 +54,7 @@ export interface BatcherState {
   readonly visit: (kindAndFlags: number, pos: number) => boolean;
 }
 
-export type BatcherInit = Omit<BatcherState, 'limit' | 'spans' | 'events' | 'spanBytes' | 'eventBytes' | 'inFlight' | 'visit'>;
+export type BatcherInit = Omit<BatcherState, 'limit' | 'spans' | 'events' | 'recordedEvents' | 'spanBytes' | 'eventBytes' | 'inFlight' | 'visit'>;
 
 export function createBatcher(init: BatcherInit): BatcherState {
   const b: BatcherState = {
@@ -58,6 +62,7 @@ export function createBatcher(init: BatcherInit): BatcherState {
     limit: init.batchSize,
     spans: [],
     events: [],
+    recordedEvents: 0,
     spanBytes: 0,
     eventBytes: 0,
     inFlight: new Set(),
@@ -65,10 +70,16 @@ export function createBatcher(init: BatcherInit): BatcherState {
       const kind = kindAndFlags & 0xff;
       const bytes = b.reader.views.i32[pos >> 2]!;
       if (kind === KIND_SPAN) {
-        b.spans.push(decodeSpan(b.reader, pos, kindAndFlags, b.clock));
+        const span = decodeSpan(b.reader, pos, kindAndFlags, b.clock);
+        b.spans.push(span);
         b.spanBytes += bytes;
+        if (b.emitLifecycleEvents) {
+          b.events.push(...lifecycleEvents(span));
+          b.eventBytes += bytes;
+        }
       } else if (kind === KIND_EVENT) {
         b.events.push(decodeEvent(b.reader, pos, kindAndFlags, b.clock));
+        b.recordedEvents++;
         b.eventBytes += bytes;
       }
       return isFull(b, b.spans.length, b.spanBytes) || isFull(b, b.events.length, b.eventBytes);
@@ -115,9 +126,12 @@ async function dispatchSpans(b: BatcherState): Promise<void> {
 
 async function dispatchEvents(b: BatcherState): Promise<void> {
   const events = b.events;
+  const recorded = b.recordedEvents;
   b.events = [];
+  b.recordedEvents = 0;
   b.eventBytes = 0;
-  await dispatch(b, 'event', events.length, () => encodeBatch({ type: 'event', project_slug: b.slug, batch_id: newBatchId(), resource: b.resource, events }, b.format));
+  // Only recorded events count towards sent/dropped: stats balance against what was produced.
+  await dispatch(b, 'event', recorded, () => encodeBatch({ type: 'event', project_slug: b.slug, batch_id: newBatchId(), resource: b.resource, events }, b.format));
 }
 
 async function dispatch(b: BatcherState, kind: 'trace' | 'event', items: number, encode: () => Uint8Array): Promise<void> {

@@ -64,6 +64,7 @@ function start(config: WorkerInit): LoopState {
     resource: config.resource,
     format: config.wireFormat,
     batchSize: config.batchSize,
+    emitLifecycleEvents: config.emitLifecycleEvents,
     sender: {
       views: reader.views,
       transport,

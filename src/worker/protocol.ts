@@ -18,6 +18,8 @@ export interface WorkerInit {
   batchSize: number;
   flushIntervalMs: number;
   maxSendAttempts: number;
+  /** traceEmitEvents: derive lifecycle events from span records. */
+  emitLifecycleEvents: boolean;
   debug: boolean;
   resource: WireResource;
 }

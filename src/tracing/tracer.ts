@@ -1,0 +1,88 @@
+/**
+ * The process-wide tracing state that every wrapper reads first: which recorder spans go to
+ * (null when no client runs or tracing is off, which makes every wrapper a pass-through), how
+ * roots are sampled, and the scrubber. Set by the client on start, cleared on stop.
+ */
+import { performance } from 'node:perf_hooks';
+import type { TeracronConfig } from '../config/resolve';
+import type { TracingScrubber } from '../config/options';
+import { newIdWords } from '../recorder/ids';
+import type { IdWords } from '../recorder/ids';
+import { recordSpanFields } from '../recorder/recorder';
+import type { Recorder } from '../recorder/recorder';
+import { writeStderrOnce } from '../stderr';
+import { scrub } from './capture';
+import { TraceScope, storage } from './context';
+import { installEmitterContext } from './event-emitter';
+import type { TraceContext } from './context';
+import { makeIdSampler } from './id-sampler';
+import { ActiveSpan, childSpan, rootSpan, spanInTrace } from './span';
+
+export interface Tracer {
+  recorder: Recorder | null;
+  /** True at rate 1 (the default): roots skip the hash entirely. */
+  sampleAll: boolean;
+  sample: (id: IdWords) => boolean;
+  scrubber: TracingScrubber | undefined;
+}
+
+export const tracer: Tracer = { recorder: null, sampleAll: true, sample: () => true, scrubber: undefined };
+
+export function activateTracer(recorder: Recorder, config: TeracronConfig): void {
+  installEmitterContext();
+  tracer.sampleAll = config.traceSampleRate >= 1;
+  tracer.sample = makeIdSampler(config.traceSampleRate);
+  tracer.scrubber = config.tracingScrubber;
+  tracer.recorder = recorder;
+}
+
+export function deactivateTracer(recorder: Recorder): void {
+  if (tracer.recorder === recorder) tracer.recorder = null;
+}
+
+export function warnOnce(key: string, message: string): void {
+  writeStderrOnce(key, message);
+}
+
+/** The decision for a trace id that arrives from elsewhere (a header). */
+export function sampleTrace(traceWords: IdWords): boolean {
+  return tracer.sampleAll || tracer.sample(traceWords);
+}
+
+/**
+ * What a traced call runs under, given the context it was called in:
+ * - an ActiveSpan to record (a sampled root, or a child of a sampled trace);
+ * - a TraceScope for a root that sampling leaves out (entered so its children and outgoing
+ *   headers carry the same trace, and the same decision);
+ * - null when the call is inside a trace that is not recorded: run it as it is.
+ */
+export function openSpan(parent: TraceContext | undefined, workflow: string, operation: string): ActiveSpan | TraceScope | null {
+  if (parent === undefined) {
+    if (tracer.sampleAll) return rootSpan(workflow, operation, performance.now());
+    const traceWords = newIdWords();
+    if (!tracer.sample(traceWords)) return new TraceScope(traceWords, null, false);
+    return spanInTrace(traceWords, null, workflow, operation, performance.now());
+  }
+  if (!parent.sampled) return null;
+  if (parent instanceof ActiveSpan) return childSpan(parent, workflow, operation, performance.now());
+  return spanInTrace(parent.traceWords, parent.parentWords, workflow, operation, performance.now());
+}
+
+/** Ends a span and hands it to the ring; a span still open when the client stops is not recorded. */
+export function closeSpan(span: ActiveSpan): void {
+  span.end = performance.now();
+  const recorder = tracer.recorder;
+  if (recorder === null) return;
+  if (tracer.scrubber !== undefined) {
+    if (span.metadata !== null) span.metadata = scrub(span.metadata, tracer.scrubber, warnOnce);
+    if (span.capturedParams !== null) span.capturedParams = scrub(span.capturedParams, tracer.scrubber, warnOnce);
+  }
+  recordSpanFields(recorder, span);
+}
+
+export function closeSpanFailed(span: ActiveSpan, error: unknown): void {
+  span.fail(error);
+  closeSpan(span);
+}
+
+export { storage };
