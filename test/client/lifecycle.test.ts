@@ -60,7 +60,8 @@ test('import and require of "teracron" give the same single agent', () => {
     "const cjs = require('teracron');",
     "import('teracron').then((esm) => {",
     '  const same = esm.up === cjs.up && esm.TeracronClient === cjs.TeracronClient && esm.default === cjs;',
-    "  process.stdout.write(JSON.stringify({ same, up: typeof esm.up, version: esm.SDK_VERSION }));",
+    '  const missing = Object.keys(cjs).filter((name) => esm[name] !== cjs[name]);',
+    "  process.stdout.write(JSON.stringify({ same, missing, up: typeof esm.up, version: esm.SDK_VERSION }));",
     '});',
   ].join('\n');
   const out = execFileSync(process.execPath, ['-e', script], { cwd: repoRoot(), encoding: 'utf8' });
