@@ -41,6 +41,7 @@ export function prepareAttributes(w: RingWriter, attrs: Attributes, maxChars: nu
   let count = 0;
   let bytes = 4;
   out.maxChars = maxChars;
+  out.count = 0;
   for (const key in attrs) {
     if (count === MAX_METADATA_KEYS) break;
     const raw = attrs[key];
@@ -50,7 +51,7 @@ export function prepareAttributes(w: RingWriter, attrs: Attributes, maxChars: nu
     if (keyId < 0) return -1;
     out.keys[count] = keyId;
     out.values[count] = value;
-    count++;
+    out.count = ++count;
     bytes += 8;
     if (typeof value === 'string') bytes += inlineStringBytes(value.length < maxChars ? value.length : maxChars);
     else if (typeof value === 'number') bytes += 12;
@@ -81,9 +82,19 @@ export function writeAttributes(w: RingWriter, pos: number, prepared: PreparedAt
       pos += 8;
     }
   }
-  // Let go of references so a captured value is not kept alive by the scratch array.
-  prepared.values.length = 0;
+  releaseAttributes(prepared);
   return pos;
+}
+
+/**
+ * Lets go of the values so a captured argument is not kept alive by the scratch array. The
+ * slots are cleared rather than the array truncated: truncating frees its backing store, and
+ * the next span would allocate it again.
+ */
+export function releaseAttributes(prepared: PreparedAttributes): void {
+  const values = prepared.values;
+  for (let k = 0; k < prepared.count; k++) values[k] = '';
+  prepared.count = 0;
 }
 
 /**

@@ -21,7 +21,7 @@ import {
 } from '../ring/layout';
 import { inlineStringBytes, intern, publish, reserve, seal, writeInlineString } from '../ring/writer';
 import type { RingWriter } from '../ring/writer';
-import { createPreparedAttributes, prepareAttributes, writeAttributes } from './attributes';
+import { createPreparedAttributes, prepareAttributes, releaseAttributes, writeAttributes } from './attributes';
 import type { Attributes } from './attributes';
 import { writeIdWords } from './ids';
 import type { IdWords } from './ids';
@@ -95,7 +95,7 @@ export function writeEvent(w: RingWriter, event: EventFields): boolean {
 }
 
 function abandon(w: RingWriter): false {
-  metadataScratch.values.length = 0;
+  releaseAttributes(metadataScratch);
   publish(w);
   return false;
 }

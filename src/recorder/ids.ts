@@ -35,82 +35,29 @@ export function newIdWords(): IdWords {
   return { w0: w[n]!, w1: w[n + 1]!, w2: w[n + 2]!, w3: w[n + 3]! };
 }
 
-/** The three ids of a span as twelve int32 fields: copied with stores, never allocated. */
-export interface SpanIds {
-  t0: number;
-  t1: number;
-  t2: number;
-  t3: number;
-  s0: number;
-  s1: number;
-  s2: number;
-  s3: number;
-  p0: number;
-  p1: number;
-  p2: number;
-  p3: number;
-  hasParent: boolean;
-}
-
-export function assignRandomTraceId(ids: SpanIds): void {
-  const n = takeOffset();
-  const w = pool.words;
-  ids.t0 = w[n]!;
-  ids.t1 = w[n + 1]!;
-  ids.t2 = w[n + 2]!;
-  ids.t3 = w[n + 3]!;
-}
-
-export function assignRandomSpanId(ids: SpanIds): void {
-  const n = takeOffset();
-  const w = pool.words;
-  ids.s0 = w[n]!;
-  ids.s1 = w[n + 1]!;
-  ids.s2 = w[n + 2]!;
-  ids.s3 = w[n + 3]!;
-}
-
-export function assignTraceId(ids: SpanIds, id: IdWords): void {
-  ids.t0 = id.w0;
-  ids.t1 = id.w1;
-  ids.t2 = id.w2;
-  ids.t3 = id.w3;
-}
-
-export function assignSpanId(ids: SpanIds, id: IdWords): void {
-  ids.s0 = id.w0;
-  ids.s1 = id.w1;
-  ids.s2 = id.w2;
-  ids.s3 = id.w3;
-}
-
-export function assignParentId(ids: SpanIds, id: IdWords | null): void {
-  if (id === null) {
-    ids.hasParent = false;
-    ids.p0 = ids.p1 = ids.p2 = ids.p3 = 0;
-    return;
-  }
-  ids.hasParent = true;
-  ids.p0 = id.w0;
-  ids.p1 = id.w1;
-  ids.p2 = id.w2;
-  ids.p3 = id.w3;
-}
-
-export function traceIdOf(ids: SpanIds): IdWords {
-  return { w0: ids.t0, w1: ids.t1, w2: ids.t2, w3: ids.t3 };
-}
-
-export function spanIdOf(ids: SpanIds): IdWords {
-  return { w0: ids.s0, w1: ids.s1, w2: ids.s2, w3: ids.s3 };
-}
-
 /** Stores an id's words at int32 index `i` of the ring. */
 export function writeIdWords(i32: Int32Array, i: number, id: IdWords): void {
   i32[i] = id.w0;
   i32[i + 1] = id.w1;
   i32[i + 2] = id.w2;
   i32[i + 3] = id.w3;
+}
+
+export function copyId(into: IdWords, from: IdWords): void {
+  into.w0 = from.w0;
+  into.w1 = from.w1;
+  into.w2 = from.w2;
+  into.w3 = from.w3;
+}
+
+/** Overwrites `id` with fresh random words (an id object reused, or a span's own id fields). */
+export function fillRandomId(id: IdWords): void {
+  const n = takeOffset();
+  const w = pool.words;
+  id.w0 = w[n]!;
+  id.w1 = w[n + 1]!;
+  id.w2 = w[n + 2]!;
+  id.w3 = w[n + 3]!;
 }
 
 const scratch = new Int32Array(4);

@@ -9,7 +9,7 @@ import { createRingWriter } from '../ring/writer';
 import type { RingWriter } from '../ring/writer';
 import { writeEvent } from './event-writer';
 import type { EventFields } from './event-writer';
-import { assignParentId, assignRandomSpanId, assignRandomTraceId, assignSpanId, assignTraceId, idWordsFrom } from './ids';
+import { copyId, fillRandomId, idWordsFrom } from './ids';
 import { writeSpan } from './span-writer';
 import type { SpanFields } from './span-writer';
 import { writeStderrOnce } from '../stderr';
@@ -65,20 +65,14 @@ export interface EventInput {
 }
 
 // The low-level API reuses these per call: writing is synchronous, so one of each is enough.
+const scratchTrace = { w0: 0, w1: 0, w2: 0, w3: 0 };
 const spanScratch: SpanFields = {
-  t0: 0,
-  t1: 0,
-  t2: 0,
-  t3: 0,
-  s0: 0,
-  s1: 0,
-  s2: 0,
-  s3: 0,
-  p0: 0,
-  p1: 0,
-  p2: 0,
-  p3: 0,
-  hasParent: false,
+  w0: 0,
+  w1: 0,
+  w2: 0,
+  w3: 0,
+  trace: { w0: 0, w1: 0, w2: 0, w3: 0 },
+  parent: null,
   workflow: '',
   operation: '',
   status: STATUS_SUCCEEDED,
@@ -101,12 +95,12 @@ export function recordSpanFields(rec: Recorder, span: SpanFields): boolean {
 export function recordSpanInput(rec: Recorder, input: SpanInput): boolean {
   const s = spanScratch;
   const traceId = input.traceId === undefined ? null : idWordsFrom(input.traceId);
-  if (traceId === null) assignRandomTraceId(s);
-  else assignTraceId(s, traceId);
+  if (traceId === null) fillRandomId(scratchTrace);
+  s.trace = traceId ?? scratchTrace;
   const spanId = input.spanId === undefined ? null : idWordsFrom(input.spanId);
-  if (spanId === null) assignRandomSpanId(s);
-  else assignSpanId(s, spanId);
-  assignParentId(s, input.parentSpanId == null ? null : idWordsFrom(input.parentSpanId));
+  if (spanId === null) fillRandomId(s);
+  else copyId(s, spanId);
+  s.parent = input.parentSpanId == null ? null : idWordsFrom(input.parentSpanId);
   s.workflow = typeof input.workflow === 'string' ? input.workflow : String(input.workflow);
   s.operation = input.operation === undefined ? s.workflow : typeof input.operation === 'string' ? input.operation : String(input.operation);
   s.status = input.status === 'failed' ? STATUS_FAILED : input.status === 'started' ? STATUS_STARTED : STATUS_SUCCEEDED;

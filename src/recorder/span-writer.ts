@@ -26,12 +26,19 @@ import {
 } from '../ring/layout';
 import { inlineStringBytes, intern, publish, reserve, seal, writeInlineString } from '../ring/writer';
 import type { RingWriter } from '../ring/writer';
-import { createPreparedAttributes, prepareAttributes, writeAttributes } from './attributes';
+import { createPreparedAttributes, prepareAttributes, releaseAttributes, writeAttributes } from './attributes';
 import type { Attributes } from './attributes';
-import type { SpanIds } from './ids';
+import { writeIdWords } from './ids';
+import type { IdWords } from './ids';
 
-/** What a span carries into the ring. The tracing layer keeps one of these per live span. */
-export interface SpanFields extends SpanIds {
+/**
+ * What a span carries into the ring. The tracing layer keeps one of these per live span. The
+ * span's own id is its w0..w3 (so a span can stand as its children's `parent`); the trace id
+ * object is shared by every span of a trace.
+ */
+export interface SpanFields extends IdWords {
+  trace: IdWords;
+  parent: IdWords | null;
   workflow: string;
   operation: string;
   /** STATUS_SUCCEEDED | STATUS_FAILED | STATUS_STARTED */
@@ -99,23 +106,11 @@ export function writeSpan(w: RingWriter, span: SpanFields): boolean {
   const pos = reserve(w, bytes);
   if (pos < 0) return abandon(w);
   const { i32, f64 } = w.views;
-  let i = (pos + SPAN_TRACE_ID) >> 2;
-  i32[i] = span.t0;
-  i32[i + 1] = span.t1;
-  i32[i + 2] = span.t2;
-  i32[i + 3] = span.t3;
-  i = (pos + SPAN_SPAN_ID) >> 2;
-  i32[i] = span.s0;
-  i32[i + 1] = span.s1;
-  i32[i + 2] = span.s2;
-  i32[i + 3] = span.s3;
-  if (span.hasParent) {
+  writeIdWords(i32, (pos + SPAN_TRACE_ID) >> 2, span.trace);
+  writeIdWords(i32, (pos + SPAN_SPAN_ID) >> 2, span);
+  if (span.parent !== null) {
     flags |= SPAN_HAS_PARENT;
-    i = (pos + SPAN_PARENT_ID) >> 2;
-    i32[i] = span.p0;
-    i32[i + 1] = span.p1;
-    i32[i + 2] = span.p2;
-    i32[i + 3] = span.p3;
+    writeIdWords(i32, (pos + SPAN_PARENT_ID) >> 2, span.parent);
   }
   i32[(pos + SPAN_WORKFLOW) >> 2] = workflowId;
   i32[(pos + SPAN_OPERATION) >> 2] = operationId;
@@ -143,8 +138,8 @@ function clip(text: string | null, max: number): number {
 
 /** A record that does not fit is dropped, but strings interned on the way must still cross. */
 function abandon(w: RingWriter): false {
-  metadataScratch.values.length = 0;
-  capturedScratch.values.length = 0;
+  releaseAttributes(metadataScratch);
+  releaseAttributes(capturedScratch);
   publish(w);
   return false;
 }

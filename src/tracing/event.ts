@@ -3,7 +3,6 @@
  * span when there is one.
  */
 import { performance } from 'node:perf_hooks';
-import { spanIdOf, traceIdOf } from '../recorder/ids';
 import { EVENT_TYPES, recordEventFields, severityForType } from '../recorder/recorder';
 import { scrub } from './capture';
 import { storage } from './context';
@@ -36,8 +35,8 @@ export function event(options: EventOptions): boolean {
     severity: options.severity ?? severityForType(type),
     message: options.message ?? null,
     workflow: span === null ? null : span.workflow,
-    traceId: span !== null ? traceIdOf(span) : context === undefined ? null : (context as TraceScope).traceWords,
-    spanId: span === null ? null : spanIdOf(span),
+    traceId: span !== null ? span.trace : context === undefined ? null : (context as TraceScope).traceWords,
+    spanId: span,
     time: performance.now(),
     wallClock: false,
     metadata,

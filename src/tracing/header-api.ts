@@ -2,7 +2,6 @@
  * Carrying a trace across processes by hand: read the header to send with an outgoing call,
  * and continue the trace a received header names. Malformed values are ignored, never thrown.
  */
-import { spanIdOf, traceIdOf } from '../recorder/ids';
 import { formatTraceHeader, parseTraceHeader } from './propagation';
 import { TraceScope, storage } from './context';
 import { ActiveSpan } from './span';
@@ -12,7 +11,7 @@ import { sampleTrace } from './tracer';
 export function getTraceHeader(): string | null {
   const context = storage.getStore();
   if (context === undefined) return null;
-  if (context instanceof ActiveSpan) return formatTraceHeader(traceIdOf(context), spanIdOf(context));
+  if (context instanceof ActiveSpan) return formatTraceHeader(context.trace, context);
   return formatTraceHeader(context.traceWords, context.parentWords);
 }
 

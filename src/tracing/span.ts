@@ -2,7 +2,7 @@
  * A live span on the caller's thread. It is the SpanFields the ring writer reads, so ending it
  * copies nothing; and it is the AsyncLocalStorage store, so children find their parent in it.
  */
-import { assignParentId, assignRandomSpanId, assignRandomTraceId, assignTraceId, idWordsToHex, spanIdOf, traceIdOf } from '../recorder/ids';
+import { fillRandomId, idWordsToHex } from '../recorder/ids';
 import type { IdWords } from '../recorder/ids';
 import type { SpanFields } from '../recorder/span-writer';
 import { STATUS_FAILED, STATUS_SUCCEEDED } from '../ring/layout';
@@ -19,47 +19,43 @@ export interface Span {
 }
 
 export class ActiveSpan implements SpanFields, Span {
-  // Ids as int32 words (SpanIds): drawn or copied at creation, so a span that already went to
-  // the ring still has the ids a late child (a timer, a listener) needs for its parent link.
-  t0 = 0;
-  t1 = 0;
-  t2 = 0;
-  t3 = 0;
-  s0 = 0;
-  s1 = 0;
-  s2 = 0;
-  s3 = 0;
-  p0 = 0;
-  p1 = 0;
-  p2 = 0;
-  p3 = 0;
-  hasParent = false;
+  // The span's own id, as int32 words: set at creation, so a span already written to the ring
+  // still has the id a late child (a timer, a listener) needs for its parent link. Being an
+  // IdWords itself, the span is its children's `parent` with nothing copied.
+  w0 = 0;
+  w1 = 0;
+  w2 = 0;
+  w3 = 0;
+  readonly trace: IdWords;
+  readonly parent: IdWords | null;
   readonly workflow: string;
   readonly operation: string;
   status = STATUS_SUCCEEDED;
   readonly start: number;
   end = 0;
-  readonly wallClock = false;
   errorType: string | null = null;
   errorMessage: string | null = null;
   metadata: Record<string, unknown> | null = null;
   capturedParams: Record<string, unknown> | null = null;
-  /** Present on every context store: a live span is always a sampled one. */
-  readonly sampled = true;
+  // On the prototype, not per span (every span is sampled and clock-timed): see below.
+  declare readonly wallClock: false;
+  declare readonly sampled: true;
 
-  constructor(workflow: string, operation: string, start: number) {
+  constructor(trace: IdWords, parent: IdWords | null, workflow: string, operation: string, start: number) {
+    this.trace = trace;
+    this.parent = parent;
     this.workflow = workflow;
     this.operation = operation;
     this.start = start;
-    assignRandomSpanId(this);
+    fillRandomId(this);
   }
 
   get traceId(): string {
-    return idWordsToHex(traceIdOf(this));
+    return idWordsToHex(this.trace);
   }
 
   get spanId(): string {
-    return idWordsToHex(spanIdOf(this));
+    return idWordsToHex(this);
   }
 
   get recording(): boolean {
@@ -80,35 +76,12 @@ export class ActiveSpan implements SpanFields, Span {
   }
 }
 
-/** A root: a new trace id. */
-export function rootSpan(workflow: string, operation: string, start: number): ActiveSpan {
-  const span = new ActiveSpan(workflow, operation, start);
-  assignRandomTraceId(span);
-  return span;
-}
-
-/** A child of a live span: same trace, the parent's span id as parent. */
-export function childSpan(parent: ActiveSpan, workflow: string, operation: string, start: number): ActiveSpan {
-  const span = new ActiveSpan(workflow, operation, start);
-  span.t0 = parent.t0;
-  span.t1 = parent.t1;
-  span.t2 = parent.t2;
-  span.t3 = parent.t3;
-  span.hasParent = true;
-  span.p0 = parent.s0;
-  span.p1 = parent.s1;
-  span.p2 = parent.s2;
-  span.p3 = parent.s3;
-  return span;
-}
-
-/** A span in a trace known only by ids (from a header, or an unsampled root's id). */
-export function spanInTrace(traceId: IdWords, parentId: IdWords | null, workflow: string, operation: string, start: number): ActiveSpan {
-  const span = new ActiveSpan(workflow, operation, start);
-  assignTraceId(span, traceId);
-  assignParentId(span, parentId);
-  return span;
-}
+// Constant for every span: kept off the instances so each span is a few words smaller, which
+// matters at hundreds of thousands of spans a second (allocation is most of a span's GC cost).
+Object.defineProperties(ActiveSpan.prototype, {
+  wallClock: { value: false },
+  sampled: { value: true },
+});
 
 /** The Span handed out when nothing is recorded. */
 export const NOOP_SPAN: Span = Object.freeze({

@@ -9,8 +9,7 @@
  */
 import type { CaptureFn, CaptureOption } from './capture';
 import { compileCapture } from './capture';
-import { storage } from './context';
-import type { TraceContext } from './context';
+import { contextSlot, readContext, storage, writeContext } from './context';
 import { ActiveSpan, NOOP_SPAN } from './span';
 import type { Span } from './span';
 import { closeSpan, closeSpanFailed, openSpan, tracer, warnOnce } from './tracer';
@@ -46,15 +45,16 @@ export function trace<F extends AnyFunction>(workflow: string, fn: F, options: T
 export function wrapFunction<F extends AnyFunction>(workflow: string, fn: F, operationOf: (self: unknown) => string, capture: CaptureFn | null): F {
   const wrapped = function (this: unknown): unknown {
     if (tracer.recorder === null) return fn.apply(this, arguments as unknown as unknown[]);
-    const parent = storage.getStore();
+    const slot = contextSlot();
+    const parent = readContext(slot);
     const opened = openSpan(parent, workflow, operationOf(this));
     if (opened === null) return fn.apply(this, arguments as unknown as unknown[]);
-    storage.enterWith(opened);
+    writeContext(slot, opened);
     if (!opened.sampled) {
       try {
         return fn.apply(this, arguments as unknown as unknown[]);
       } finally {
-        storage.enterWith(parent as TraceContext);
+        writeContext(slot, parent);
       }
     }
     const span = opened as ActiveSpan;
@@ -63,11 +63,11 @@ export function wrapFunction<F extends AnyFunction>(workflow: string, fn: F, ope
     try {
       result = fn.apply(this, arguments as unknown as unknown[]);
     } catch (error) {
-      storage.enterWith(parent as TraceContext);
+      writeContext(slot, parent);
       closeSpanFailed(span, error);
       throw error;
     }
-    storage.enterWith(parent as TraceContext);
+    writeContext(slot, parent);
     return settle(span, result);
   };
   Object.defineProperty(wrapped, 'name', { value: fn.name, configurable: true });
@@ -108,18 +108,28 @@ export function withSpan<T>(workflow: string, optionsOrBlock: WithSpanOptions | 
   const options = typeof optionsOrBlock === 'function' ? {} : (optionsOrBlock ?? {});
   if (typeof block !== 'function') throw new TypeError(`withSpan(${JSON.stringify(workflow)}, …): the last argument must be the block to run, a function.`);
   if (tracer.recorder === null) return block(NOOP_SPAN);
-  const parent = storage.getStore();
+  const slot = contextSlot();
+  const parent = readContext(slot);
   const opened = openSpan(parent, workflow, options.operation ?? workflow);
   if (opened === null) return block(NOOP_SPAN);
-  if (!opened.sampled) return storage.run(opened, block, NOOP_SPAN);
+  writeContext(slot, opened);
+  if (!opened.sampled) {
+    try {
+      return block(NOOP_SPAN);
+    } finally {
+      writeContext(slot, parent);
+    }
+  }
   const span = opened as ActiveSpan;
   let result: T;
   try {
-    result = storage.run(span, block, span);
+    result = block(span);
   } catch (error) {
+    writeContext(slot, parent);
     closeSpanFailed(span, error);
     throw error;
   }
+  writeContext(slot, parent);
   return settle(span, result) as T;
 }
 

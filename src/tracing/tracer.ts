@@ -16,7 +16,7 @@ import { TraceScope, storage } from './context';
 import { installEmitterContext } from './event-emitter';
 import type { TraceContext } from './context';
 import { makeIdSampler } from './id-sampler';
-import { ActiveSpan, childSpan, rootSpan, spanInTrace } from './span';
+import { ActiveSpan } from './span';
 
 export interface Tracer {
   recorder: Recorder | null;
@@ -58,14 +58,13 @@ export function sampleTrace(traceWords: IdWords): boolean {
  */
 export function openSpan(parent: TraceContext | undefined, workflow: string, operation: string): ActiveSpan | TraceScope | null {
   if (parent === undefined) {
-    if (tracer.sampleAll) return rootSpan(workflow, operation, performance.now());
-    const traceWords = newIdWords();
-    if (!tracer.sample(traceWords)) return new TraceScope(traceWords, null, false);
-    return spanInTrace(traceWords, null, workflow, operation, performance.now());
+    const trace = newIdWords();
+    if (!tracer.sampleAll && !tracer.sample(trace)) return new TraceScope(trace, null, false);
+    return new ActiveSpan(trace, null, workflow, operation, performance.now());
   }
   if (!parent.sampled) return null;
-  if (parent instanceof ActiveSpan) return childSpan(parent, workflow, operation, performance.now());
-  return spanInTrace(parent.traceWords, parent.parentWords, workflow, operation, performance.now());
+  if (parent instanceof ActiveSpan) return new ActiveSpan(parent.trace, parent, workflow, operation, performance.now());
+  return new ActiveSpan(parent.traceWords, parent.parentWords, workflow, operation, performance.now());
 }
 
 /** Ends a span and hands it to the ring; a span still open when the client stops is not recorded. */

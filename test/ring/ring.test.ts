@@ -23,7 +23,7 @@ import { createRingReader, drainRecords, pendingBytes } from '../../src/ring/rea
 import type { RingReader } from '../../src/ring/reader';
 import { createRingWriter, intern, publish } from '../../src/ring/writer';
 import type { RingWriter } from '../../src/ring/writer';
-import { assignParentId, assignSpanId, assignTraceId, idWordsFrom, idWordsToHex, newIdWords } from '../../src/recorder/ids';
+import { idWordsFrom, idWordsToHex, newIdWords } from '../../src/recorder/ids';
 import type { IdWords } from '../../src/recorder/ids';
 import { createRecorder, recordEventInput, recordSpanInput } from '../../src/recorder/recorder';
 import type { Recorder, SpanInput } from '../../src/recorder/recorder';
@@ -114,15 +114,11 @@ function fillStringTable(ring: Ring, size: number): void {
 
 function spanFields(overrides: Partial<SpanFields> & { traceWords?: IdWords; spanWords?: IdWords; parentWords?: IdWords | null }): SpanFields {
   const { traceWords = newIdWords(), spanWords = newIdWords(), parentWords = null, ...rest } = overrides;
-  const fields: SpanFields = {
-    t0: 0, t1: 0, t2: 0, t3: 0, s0: 0, s1: 0, s2: 0, s3: 0, p0: 0, p1: 0, p2: 0, p3: 0, hasParent: false,
+  return {
+    ...spanWords, trace: traceWords, parent: parentWords,
     workflow: 'w', operation: 'w', status: STATUS_SUCCEEDED, start: T0, end: T0, wallClock: true,
     errorType: null, errorMessage: null, metadata: null, capturedParams: null, ...rest,
   };
-  assignTraceId(fields, traceWords);
-  assignSpanId(fields, spanWords);
-  assignParentId(fields, parentWords);
-  return fields;
 }
 
 // --- spans: every field ---------------------------------------------------------------------
