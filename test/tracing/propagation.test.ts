@@ -5,6 +5,7 @@ import { continueTrace, down, getTraceHeader, setTraceHeader, trace, up, withSpa
 import { formatTraceHeader, parseTraceHeader } from '../../src/tracing/propagation';
 import { idWordsToHex } from '../../src/recorder/ids';
 import { loadPrivateKey } from '../../src/wire/envelope';
+import { directContext } from '../../src/tracing/context';
 import { runFixture } from '../helpers/child';
 import { startReceiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
@@ -34,13 +35,17 @@ test('outside any trace there is no header', () => {
   assert.equal(getTraceHeader(), null);
 });
 
-test('a header round trip across two processes: the child continues the parent\'s trace', async () => {
+for (const [label, extraEnv] of [
+  ['', {}],
+  [' (child on the portable AsyncLocalStorage path, as on Node 24)', { TERACRON_PORTABLE_CONTEXT: '1' }],
+] as const) {
+test(`a header round trip across two processes: the child continues the parent's trace${label}`, async () => {
   const receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
   up({ apiKey: vectors.api_key, domain: receiver.url });
   let header = '';
   await trace('upstream', async function callDownstream() {
     header = getTraceHeader()!;
-    const result = await runFixture('continue-trace', { TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: receiver.url, TRACE_HEADER: header });
+    const result = await runFixture('continue-trace', { TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: receiver.url, TRACE_HEADER: header, ...extraEnv });
     assert.equal(result.code, 0, result.stderr);
   })();
   await down();
@@ -55,6 +60,11 @@ test('a header round trip across two processes: the child continues the parent\'
   assert.equal(handle.parent_span_id, upstream.span_id, 'the child process\'s span is a child of the caller\'s');
   assert.equal(lookup.trace_id, upstream.trace_id);
   assert.equal(lookup.parent_span_id, handle.span_id);
+});
+}
+
+test('on Node 20 the direct AsyncLocalStorage slot is in use', () => {
+  assert.equal(directContext, true);
 });
 
 test('setTraceHeader enters the trace for the rest of the async scope', async () => {
