@@ -6,12 +6,9 @@
  * draining; each timed chunk is small enough to fit in the ring, and the worker catches up
  * between chunks (untimed), so the numbers are for the real write path, never the drop path.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { TeracronClient } from '../src/client';
 import type { SpanInput } from '../src/recorder/recorder';
-import { envelopeVectors } from '../test/helpers/vectors';
+import { clientWithSink } from './sink';
 import { formatRow, machine, summarize } from './stats';
 
 const CHUNK = 20_000;
@@ -46,13 +43,8 @@ function timeChunkWithTimes(record: (span: SpanInput) => boolean): number {
 }
 
 async function main(): Promise<void> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(202).end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const client = new TeracronClient({ apiKey: envelopeVectors().api_key, domain: `http://127.0.0.1:${port}` }).start();
+  const endpoint = await clientWithSink();
+  const client = endpoint.client;
   const record = (span: SpanInput): boolean => client.recordSpan(span);
 
   // Warm both paths so the JIT has optimised them before anything is timed.
@@ -88,8 +80,7 @@ async function main(): Promise<void> {
     overheadWithTimes.push((spanWithTimes - base) / CHUNKS_PER_REP);
     clock.push(clockRead / CHUNKS_PER_REP);
   }
-  await client.stop();
-  server.close();
+  await endpoint.close();
 
   const stats = client.stats();
   if (stats.droppedRingFull > 0) throw new Error(`${stats.droppedRingFull} spans hit a full ring: the figures would be for the drop path`);

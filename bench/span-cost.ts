@@ -9,17 +9,14 @@
  * and in OpenTelemetry's queue, so neither is measured on its drop path.
  */
 import { createRequire } from 'node:module';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { TeracronClient } from '../src/client';
 import { trace, withSpan } from '../src/index';
 import { newIdWords } from '../src/recorder/ids';
 import { TraceScope, storage } from '../src/tracing/context';
 import { tracer } from '../src/tracing/tracer';
 import { makeIdSampler } from '../src/tracing/id-sampler';
-import { envelopeVectors } from '../test/helpers/vectors';
+import { clientWithSink } from './sink';
 import { formatRow, machine, summarize } from './stats';
 
 const SYNC_CHUNK = 10_000;
@@ -79,13 +76,8 @@ async function timeAsync(call: (i: number) => Promise<unknown>): Promise<number>
 }
 
 async function main(): Promise<void> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(202).end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const client = new TeracronClient({ apiKey: envelopeVectors().api_key, domain: `http://127.0.0.1:${port}` }).start();
+  const endpoint = await clientWithSink();
+  const client = endpoint.client;
   const { provider, otel } = loadOpenTelemetry();
 
   const tracedWork = trace('bench', work);
@@ -158,9 +150,8 @@ async function main(): Promise<void> {
       await between();
     }
   }
-  await client.stop();
+  await endpoint.close();
   await provider.shutdown();
-  server.close();
 
   const median = (name: string): number => summarize(results.get(name)!).median;
   console.log(`span-cost: ${machine()}; ${REPS} reps, ${SYNC_CHUNK} sync / ${ASYNC_CHUNK} async calls per chunk, interleaved`);
