@@ -18,6 +18,7 @@ import {
   MAX_ERROR_MESSAGE_CHARS,
   MAX_METADATA_STRING_CHARS,
   MAX_NAME_CHARS,
+  MAX_SEVERITY_CHARS,
 } from '../ring/layout';
 import { inlineStringBytes, intern, publish, reserve, seal, writeInlineString } from '../ring/writer';
 import type { RingWriter } from '../ring/writer';
@@ -46,7 +47,7 @@ export function writeEvent(w: RingWriter, event: EventFields): boolean {
   const generation = w.generation;
   const nameId = intern(w, event.name, MAX_NAME_CHARS);
   const typeId = nameId < 0 ? -1 : intern(w, event.type, MAX_NAME_CHARS);
-  const severityId = typeId < 0 ? -1 : intern(w, event.severity, MAX_NAME_CHARS);
+  const severityId = typeId < 0 ? -1 : intern(w, event.severity, MAX_SEVERITY_CHARS);
   const workflowId = event.workflow === null || severityId < 0 ? -1 : intern(w, event.workflow, MAX_NAME_CHARS);
   if (severityId < 0 || (event.workflow !== null && workflowId < 0)) return abandon(w);
 

@@ -101,8 +101,9 @@ export function recordSpanInput(rec: Recorder, input: SpanInput): boolean {
   if (spanId === null) fillRandomId(s);
   else copyId(s, spanId);
   s.parent = input.parentSpanId == null ? null : idWordsFrom(input.parentSpanId);
-  s.workflow = typeof input.workflow === 'string' ? input.workflow : String(input.workflow);
-  s.operation = input.operation === undefined ? s.workflow : typeof input.operation === 'string' ? input.operation : String(input.operation);
+  // A receiver refuses a whole batch for one record with an empty name, so none is written.
+  s.workflow = nameOr(input.workflow, 'unknown');
+  s.operation = input.operation === undefined ? s.workflow : nameOr(input.operation, s.workflow);
   s.status = input.status === 'failed' ? STATUS_FAILED : input.status === 'started' ? STATUS_STARTED : STATUS_SUCCEEDED;
   if (input.startedAt !== undefined) {
     s.wallClock = true;
@@ -143,6 +144,10 @@ export function recordEventFields(rec: Recorder, event: EventFields): boolean {
 }
 
 export function recordEventInput(rec: Recorder, input: EventInput): boolean {
+  if (input.name === undefined || input.name === null || String(input.name) === '') {
+    writeStderrOnce('event-name', 'recordEvent() needs a non-empty name; events without one are not recorded.');
+    return false;
+  }
   const type = input.type !== undefined && EVENT_TYPES.has(input.type) ? input.type : 'custom';
   return recordEventFields(rec, {
     name: String(input.name),
@@ -156,6 +161,11 @@ export function recordEventInput(rec: Recorder, input: EventInput): boolean {
     wallClock: input.timestamp !== undefined,
     metadata: input.metadata ?? null,
   });
+}
+
+function nameOr(value: unknown, fallback: string): string {
+  const text = typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+  return text === '' ? fallback : text;
 }
 
 function countFull(rec: Recorder): void {

@@ -158,6 +158,7 @@ export const MAX_CAPTURED_STRING_CHARS = 512;
 export const MAX_ERROR_MESSAGE_CHARS = 1024;
 export const MAX_ERROR_TYPE_CHARS = 256;
 export const MAX_NAME_CHARS = 256;
+export const MAX_SEVERITY_CHARS = 32;
 
 /** The smallest ring; a record that cannot fit in the free space is dropped and counted. */
 export const MIN_RING_BYTES = 4096;

@@ -24,6 +24,10 @@ export interface EventOptions {
 export function event(options: EventOptions): boolean {
   const recorder = tracer.recorder;
   if (recorder === null || options === null || typeof options !== 'object') return false;
+  if (options.name === undefined || options.name === null || String(options.name) === '') {
+    warnOnce('event-name', 'event() needs a non-empty name; events without one are not recorded.');
+    return false;
+  }
   const type = options.type !== undefined && EVENT_TYPES.has(options.type) ? options.type : 'custom';
   const context = storage.getStore();
   let metadata = options.metadata ?? null;

@@ -33,7 +33,7 @@ export function trace<F extends AnyFunction>(workflow: string, fn: F, options: T
   if (typeof fn !== 'function') {
     throw new TypeError(`trace(${JSON.stringify(workflow)}, fn): fn must be a function, got ${fn === null ? 'null' : typeof fn}.`);
   }
-  const operation = options.operation ?? (fn.name !== '' ? fn.name : workflow);
+  const operation = options.operation || (fn.name !== '' ? fn.name : workflow);
   const capture = compileCapture(fn, options.capture, warnOnce, workflow);
   return wrapFunction(workflow, fn, () => operation, capture);
 }
@@ -110,7 +110,7 @@ export function withSpan<T>(workflow: string, optionsOrBlock: WithSpanOptions | 
   if (tracer.recorder === null) return block(NOOP_SPAN);
   const slot = contextSlot();
   const parent = readContext(slot);
-  const opened = openSpan(parent, workflow, options.operation ?? workflow);
+  const opened = openSpan(parent, workflow, options.operation || workflow);
   if (opened === null) return block(NOOP_SPAN);
   writeContext(slot, opened);
   if (!opened.sampled) {

@@ -1,0 +1,72 @@
+/**
+ * `teracron collector --data <dir> [--host 127.0.0.1] [--port 7777] [--tls-cert f --tls-key f]
+ * [--retention-days 7] [--max-body-bytes 8388608]`: prints one line
+ * `teracron collector listening on <url>` when ready and stops cleanly on SIGINT/SIGTERM.
+ */
+import { writeSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startCollector } from '../collector/collector';
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv.slice(1),
+      options: {
+        data: { type: 'string' },
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: String(DEFAULT_PORT) },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'retention-days': { type: 'string', default: '7' },
+        'max-body-bytes': { type: 'string', default: String(DEFAULT_MAX_BODY_BYTES) },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    writeSync(2, `teracron collector: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (values.data === undefined) {
+    writeSync(2, 'teracron collector: --data <dir> is required (the directory holding keys/, made by `teracron keygen --dir <dir>`)\n');
+    return 2;
+  }
+  const port = wholeNumber(values.port, '--port', 0, 65535);
+  const retentionDays = wholeNumber(values['retention-days'], '--retention-days', 1, 3650);
+  const maxBodyBytes = wholeNumber(values['max-body-bytes'], '--max-body-bytes', 1024, 1024 * 1024 * 1024);
+  if (port === null || retentionDays === null || maxBodyBytes === null) return 2;
+
+  const collector = await startCollector({
+    dataDir: values.data,
+    host: values.host,
+    port,
+    retentionDays,
+    maxBodyBytes,
+    ...(values['tls-cert'] !== undefined ? { tlsCertFile: values['tls-cert'] } : {}),
+    ...(values['tls-key'] !== undefined ? { tlsKeyFile: values['tls-key'] } : {}),
+    log: (line) => writeSync(2, `[collector] ${line}\n`),
+  });
+  writeSync(1, `teracron collector listening on ${collector.url}\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      writeSync(2, `[collector] ${signal}: finishing requests in flight, then closing the database\n`);
+      collector.close().then(resolve, (err: unknown) => {
+        writeSync(2, `[collector] error while stopping: ${(err as Error).message}\n`);
+        resolve();
+      });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
+function wholeNumber(raw: string, flag: string, min: number, max: number): number | null {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    writeSync(2, `teracron collector: ${flag} ${JSON.stringify(raw)} must be a whole number from ${min} to ${max}\n`);
+    return null;
+  }
+  return value;
+}

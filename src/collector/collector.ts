@@ -1,0 +1,131 @@
+/**
+ * The collector: the keys of every project in `<data>/keys/`, the SQLite store in
+ * `<data>/teracron.db`, and one HTTP(S) server for ingest and queries. Bound to 127.0.0.1 unless
+ * told otherwise. `close()` stops accepting, lets requests in flight finish, then closes the
+ * database, which is what SIGINT/SIGTERM do.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { sendError } from './http-util';
+import { handleIngest, ingestKind } from './ingest';
+import type { IngestContext } from './ingest';
+import { loadProjectKeys } from './keys';
+import { handleQuery } from './query-api';
+import type { QueryContext } from './query-api';
+import { RateLimiter } from './rate-limit';
+import { CollectorStore } from './store';
+
+export interface CollectorOptions {
+  dataDir: string;
+  host?: string;
+  /** 0 picks a free port (tests). */
+  port?: number;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  maxBodyBytes?: number;
+  retentionDays?: number;
+  /** Sustained batches per second per project, and the burst above it. */
+  ingestRatePerSecond?: number;
+  ingestBurst?: number;
+  queryRatePerSecond?: number;
+  queryBurst?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunningCollector {
+  url: string;
+  port: number;
+  store: CollectorStore;
+  ingestStats: IngestContext['stats'];
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 7777;
+export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+const RETENTION_SWEEP_MS = 60 * 60 * 1000;
+
+export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
+  const log = options.log ?? (() => {});
+  const projects = loadProjectKeys(options.dataDir);
+  const store = CollectorStore.open(join(options.dataDir, 'teracron.db'));
+  const ingest: IngestContext = {
+    projects,
+    store,
+    limiter: new RateLimiter({ ratePerSecond: options.ingestRatePerSecond ?? 500, burst: options.ingestBurst ?? 1000 }),
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    stats: { accepted: 0, rejected: 0, duplicates: 0 },
+  };
+  const query: QueryContext = {
+    projects,
+    store,
+    limiter: new RateLimiter({ ratePerSecond: options.queryRatePerSecond ?? 50, burst: options.queryBurst ?? 200 }),
+  };
+
+  const retentionDays = options.retentionDays ?? 7;
+  const sweep = (): void => {
+    const deleted = store.applyRetention(retentionDays);
+    if (deleted > 0) log(`retention: deleted ${deleted} rows older than ${retentionDays} days`);
+  };
+  sweep();
+  const retentionTimer = setInterval(sweep, RETENTION_SWEEP_MS);
+  retentionTimer.unref();
+
+  let inFlight = 0;
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    inFlight++;
+    res.on('close', () => inFlight--);
+    route(ingest, query, req, res).catch((err: unknown) => {
+      log(`internal error on ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      if (!res.headersSent) sendError(res, 500, 'internal error in the collector', 'see the collector\'s log; the batch was not stored, so the sender may retry');
+      else res.destroy();
+    });
+  };
+
+  const secure = options.tlsCertFile !== undefined || options.tlsKeyFile !== undefined;
+  if (secure && (options.tlsCertFile === undefined || options.tlsKeyFile === undefined)) {
+    throw new Error('TLS needs both --tls-cert and --tls-key (`teracron keygen --dir <dir> --tls` writes a pair for localhost)');
+  }
+  const server: Server = secure ? createHttpsServer({ cert: readFileSync(options.tlsCertFile!), key: readFileSync(options.tlsKeyFile!) }, handler) : createHttpServer(handler);
+  server.keepAliveTimeout = 60_000;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULT_PORT, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      clearInterval(retentionTimer);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Requests in flight finish; a connection that stays busy is cut after a grace period.
+      const deadline = Date.now() + 5000;
+      while (inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      server.closeAllConnections();
+      await closed;
+      store.close();
+    })());
+
+  return { url, port, store, ingestStats: ingest.stats, close };
+}
+
+async function route(ingest: IngestContext, query: QueryContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://collector');
+  const path = url.pathname;
+  if (req.method === 'POST') {
+    const kind = ingestKind(path);
+    if (kind !== undefined) return handleIngest(ingest, kind, req, res);
+  }
+  if (req.method === 'GET' && handleQuery(query, path, url, req, res)) return;
+  sendError(res, req.method === 'GET' || req.method === 'POST' ? 404 : 405, `no ${req.method} ${path} here`, 'ingest: POST /api/ingest, /api/v1/traces, /api/v1/events, /api/v1/logs; queries: GET /v1/auth/whoami, /api/v1/events, /api/v1/workflows, /api/v1/traces/:id, /api/v1/spans/:id, /api/v1/metrics');
+}

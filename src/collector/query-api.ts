@@ -1,0 +1,187 @@
+/**
+ * The read side (QUERY_API.md): every request carries `Authorization: Bearer <api key>`, the key
+ * picks the project, and answers hold that project's data only. Parameters are checked before
+ * any lookup; a bad one is a 400 that says which and how to fix it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendError, sendJson } from './http-util';
+import { keyForBearer } from './keys';
+import type { ProjectKeys } from './keys';
+import type { RateLimiter } from './rate-limit';
+import type { CollectorStore } from './store';
+import { isQueryId } from './validate';
+
+export interface QueryContext {
+  projects: Map<string, ProjectKeys>;
+  store: CollectorStore;
+  limiter: RateLimiter;
+}
+
+const RUN_STATUSES = new Set(['succeeded', 'failed', 'in_progress']);
+
+/** Answers a GET under /v1 or /api/v1; returns false when the path is not a query route. */
+export function handleQuery(ctx: QueryContext, path: string, url: URL, req: IncomingMessage, res: ServerResponse): boolean {
+  const route = matchRoute(path);
+  if (route === null) return false;
+  const project = authenticate(ctx, req, res);
+  if (project === null) return true;
+  const slug = project.slug;
+  const params = url.searchParams;
+  try {
+    switch (route.name) {
+      case 'whoami':
+        sendJson(res, 200, { project_slug: slug, authenticated: true });
+        return true;
+      case 'runs': {
+        const limit = readLimit(params, 50);
+        const since = readSince(params);
+        const status = params.get('status');
+        if (status !== null && status !== '' && !RUN_STATUSES.has(status)) throw new BadParameter(`status=${JSON.stringify(status)} is not a run status`, 'use succeeded, failed or in_progress');
+        const workflow = params.get('workflow');
+        sendJson(res, 200, {
+          events: ctx.store.runs(slug, {
+            limit,
+            ...(workflow ? { workflow } : {}),
+            ...(status ? { status: status as 'succeeded' | 'failed' | 'in_progress' } : {}),
+            ...(since !== undefined ? { since } : {}),
+          }),
+        });
+        return true;
+      }
+      case 'workflows':
+        sendJson(res, 200, { workflows: ctx.store.workflows(slug, readLimit(params, 20)) });
+        return true;
+      case 'trace': {
+        const id = checkId(route.id, 'trace id');
+        const spans = ctx.store.traceSpans(slug, id);
+        if (spans.length === 0) return notFound(res, `no trace ${id} in project ${slug}`, 'check the id; traces older than the retention period are deleted');
+        sendJson(res, 200, { trace_id: id, spans });
+        return true;
+      }
+      case 'span': {
+        const id = checkId(route.id, 'span id');
+        const span = ctx.store.span(slug, id);
+        if (span === null) return notFound(res, `no span ${id} in project ${slug}`, 'check the id; spans older than the retention period are deleted');
+        sendJson(res, 200, span);
+        return true;
+      }
+      case 'metrics': {
+        const pid = readInteger(params, 'pid');
+        const from = readTime(params, 'from');
+        const to = readTime(params, 'to');
+        const limit = readLimit(params, 1000, 100_000);
+        sendJson(res, 200, {
+          samples: ctx.store.metrics(slug, { limit, ...(pid !== undefined ? { pid } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) }),
+          pids: ctx.store.pids(slug),
+        });
+        return true;
+      }
+      case 'recorded-events': {
+        const since = readSince(params);
+        const type = params.get('type');
+        const workflow = params.get('workflow');
+        sendJson(res, 200, {
+          events: ctx.store.events(slug, { limit: readLimit(params, 100), ...(since !== undefined ? { since } : {}), ...(type ? { type } : {}), ...(workflow ? { workflow } : {}) }),
+        });
+        return true;
+      }
+    }
+  } catch (err) {
+    if (err instanceof BadParameter) {
+      sendError(res, 400, err.message, err.hint);
+      return true;
+    }
+    throw err;
+  }
+}
+
+type Route = { name: 'whoami' | 'runs' | 'workflows' | 'metrics' | 'recorded-events'; id?: undefined } | { name: 'trace' | 'span'; id: string };
+
+function matchRoute(path: string): Route | null {
+  switch (path) {
+    case '/v1/auth/whoami':
+      return { name: 'whoami' };
+    case '/api/v1/events':
+      return { name: 'runs' };
+    case '/api/v1/workflows':
+      return { name: 'workflows' };
+    case '/api/v1/metrics':
+      return { name: 'metrics' };
+    case '/api/v1/recorded-events':
+      return { name: 'recorded-events' };
+  }
+  const match = /^\/api\/v1\/(traces|spans)\/([^/]*)$/.exec(path);
+  if (match === null) return null;
+  return { name: match[1] === 'traces' ? 'trace' : 'span', id: decodeURIComponent(match[2]!) };
+}
+
+function authenticate(ctx: QueryContext, req: IncomingMessage, res: ServerResponse): ProjectKeys | null {
+  const header = req.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  if (match === null) {
+    sendError(res, 401, header === undefined ? 'the Authorization header is missing' : 'the Authorization header is not "Bearer <api key>"', 'send Authorization: Bearer tcn_… with the project\'s API key (never in the URL)');
+    return null;
+  }
+  const project = keyForBearer(ctx.projects, match[1]!);
+  if (project === null) {
+    sendError(res, 401, 'this API key belongs to no project on this collector', 'use the key printed by `teracron keygen` for a project whose keys are in this collector\'s keys/ directory');
+    return null;
+  }
+  const allowed = ctx.limiter.take(project.apiKey);
+  if (!allowed.ok) {
+    sendError(res, 429, 'too many queries with this key', `retry after ${allowed.retryAfterS} s`, { 'retry-after': String(allowed.retryAfterS) });
+    return null;
+  }
+  return project;
+}
+
+class BadParameter extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+function notFound(res: ServerResponse, error: string, hint: string): true {
+  sendError(res, 404, error, hint);
+  return true;
+}
+
+function checkId(id: string, what: string): string {
+  if (!isQueryId(id)) throw new BadParameter(`${what} ${JSON.stringify(id.slice(0, 80))} is not lowercase hex of at most 64 characters`, 'ids are the 32-hex trace_id / span_id fields of the spans');
+  return id;
+}
+
+function readLimit(params: URLSearchParams, fallback: number, max = 1000): number {
+  const raw = params.get('limit');
+  if (raw === null || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new BadParameter(`limit=${JSON.stringify(raw.slice(0, 40))} is not a number`, `use a whole number from 1 to ${max}`);
+  return Math.min(max, Math.max(1, Math.trunc(value)));
+}
+
+function readSince(params: URLSearchParams): number | undefined {
+  const raw = params.get('since');
+  if (raw === null || raw === '') return undefined;
+  const time = Date.parse(raw);
+  if (Number.isNaN(time) || !/^\d{4}-\d{2}-\d{2}/.test(raw)) throw new BadParameter(`since=${JSON.stringify(raw.slice(0, 40))} is not an ISO 8601 time`, 'use e.g. since=2026-11-21T10:00:00Z');
+  return time;
+}
+
+function readTime(params: URLSearchParams, name: string): number | undefined {
+  const raw = params.get(name);
+  if (raw === null || raw === '') return undefined;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const time = Date.parse(raw);
+  if (Number.isNaN(time)) throw new BadParameter(`${name}=${JSON.stringify(raw.slice(0, 40))} is neither unix milliseconds nor an ISO 8601 time`, `use e.g. ${name}=${Date.now()}`);
+  return time;
+}
+
+function readInteger(params: URLSearchParams, name: string): number | undefined {
+  const raw = params.get(name);
+  if (raw === null || raw === '') return undefined;
+  if (!/^\d{1,10}$/.test(raw)) throw new BadParameter(`${name}=${JSON.stringify(raw.slice(0, 40))} is not a whole number`, `use e.g. ${name}=1234`);
+  return Number(raw);
+}

@@ -1,0 +1,111 @@
+/**
+ * The collector's SQLite store: a thin façade over open / schema / ingest / queries / retention.
+ * Collector-only: nothing the agent imports may import this folder (it loads better-sqlite3).
+ */
+import type { WireEvent, WireSpan } from '../../wire/batch-codec';
+import { createIngest, insertBatch } from './ingest';
+import type { IngestState } from './ingest';
+import { openDatabase } from './open';
+import { createProjects, ensureProjectId, projectId } from './projects';
+import type { ProjectState } from './projects';
+import type { Db } from './open';
+import {
+  countRows, createQueries, findSpan, listEvents, listMetrics, listPids, listRuns, listWorkflows, traceSpans,
+} from './queries';
+import type { QueryState } from './queries';
+import { applyRetention, createRetention } from './retention';
+import type { RetentionState } from './retention';
+import { migrate, SCHEMA_VERSION } from './schema';
+import type {
+  EventsQuery, IngestInput, IngestResult, MetricSample, MetricsQuery, ProcessSummary, RunSummary, RunsQuery,
+  StoreCounts, WorkflowSummary,
+} from './types';
+
+export { TeracronStoreError } from './errors';
+export type { StoreErrorReason } from './errors';
+export { SCHEMA_VERSION } from './schema';
+export type * from './types';
+
+export interface StoreOptions {
+  /** Clock for batches_seen.received_at; defaults to Date.now. */
+  now?: () => number;
+  /** Path of `better_sqlite3.node` when the driver's binary lives elsewhere (bundled apps). */
+  nativeBinding?: string;
+}
+
+export class CollectorStore {
+  readonly #db: Db;
+  readonly #projects: ProjectState;
+  readonly #ingest: IngestState;
+  readonly #queries: QueryState;
+  readonly #retention: RetentionState;
+  /** Migrations applied by this open (0 when the file was already current). */
+  readonly migrationsApplied: number;
+  readonly schemaVersion = SCHEMA_VERSION;
+
+  private constructor(db: Db, migrationsApplied: number, now: () => number) {
+    this.#db = db;
+    this.migrationsApplied = migrationsApplied;
+    this.#projects = createProjects(db);
+    this.#ingest = createIngest(db, now);
+    this.#queries = createQueries(db);
+    this.#retention = createRetention(db);
+  }
+
+  /** Opens or creates the database file (and its folder) and brings its schema up to date. */
+  static open(file: string, options: StoreOptions = {}): CollectorStore {
+    const db = openDatabase(file, options.nativeBinding === undefined ? {} : { nativeBinding: options.nativeBinding });
+    try {
+      return new CollectorStore(db, migrate(db), options.now ?? Date.now);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /** Stores a validated batch in one transaction; a batch_id seen before for `slug` stores nothing. */
+  insertBatch(slug: string, input: IngestInput): IngestResult {
+    return insertBatch(this.#ingest, ensureProjectId(this.#projects, slug), input);
+  }
+
+  runs(slug: string, query: RunsQuery): RunSummary[] {
+    return listRuns(this.#queries, projectId(this.#projects, slug), query);
+  }
+
+  workflows(slug: string, limit: number): WorkflowSummary[] {
+    return listWorkflows(this.#queries, projectId(this.#projects, slug), limit);
+  }
+
+  traceSpans(slug: string, traceId: string): WireSpan[] {
+    return traceSpans(this.#queries, projectId(this.#projects, slug), traceId);
+  }
+
+  span(slug: string, spanId: string): WireSpan | null {
+    return findSpan(this.#queries, projectId(this.#projects, slug), spanId);
+  }
+
+  events(slug: string, query: EventsQuery): WireEvent[] {
+    return listEvents(this.#queries, projectId(this.#projects, slug), query);
+  }
+
+  metrics(slug: string, query: MetricsQuery = {}): MetricSample[] {
+    return listMetrics(this.#queries, projectId(this.#projects, slug), query);
+  }
+
+  pids(slug: string): ProcessSummary[] {
+    return listPids(this.#queries, projectId(this.#projects, slug));
+  }
+
+  counts(slug: string): StoreCounts {
+    return countRows(this.#queries, projectId(this.#projects, slug));
+  }
+
+  /** Deletes rows older than `days` before `now`; returns how many rows went. */
+  applyRetention(days: number, now: number = Date.now()): number {
+    return applyRetention(this.#retention, days, now);
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * Reads, every one scoped to a project and answered from an index (see schema.ts). Rows come
+ * out shaped as the query API sends them; only metadata / captured_params need parsing.
+ * Each filter combination has its own statement, prepared once, so SQLite can pick the index
+ * that matches it instead of scanning past `(? IS NULL OR …)` terms.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import type { WireAttributes, WireEvent, WireSpan } from '../../wire/batch-codec';
+import { idKey, idText, optionalIdText } from './ids';
+import type { IdKey } from './ids';
+import type { Db } from './open';
+import { parentsFirst } from './trace-order';
+import type {
+  EventsQuery, MetricSample, MetricsQuery, ProcessSummary, RunSummary, RunsQuery, StoreCounts, WorkflowSummary,
+} from './types';
+
+type Statement<R> = BetterSqlite3.Statement<unknown[], R>;
+
+interface StoredSpan extends Omit<WireSpan, 'trace_id' | 'span_id' | 'parent_span_id' | 'metadata' | 'captured_params'> {
+  trace_id: IdKey;
+  span_id: IdKey;
+  parent_span_id: IdKey | null;
+  metadata: string;
+  captured_params: string;
+}
+interface StoredRun extends Omit<RunSummary, 'trace_id'> {
+  trace_id: IdKey;
+}
+interface StoredEvent extends Omit<WireEvent, 'metadata'> {
+  metadata: string | WireAttributes;
+}
+interface WorkflowRow extends Omit<WorkflowSummary, 'p50_duration_ms' | 'p95_duration_ms' | 'p99_duration_ms'> {
+  finished_runs: number;
+}
+
+export interface QueryState {
+  /** Indexed by filter bits: 1 = workflow, 2 = status. */
+  runs: Statement<StoredRun>[];
+  workflows: Statement<WorkflowRow>;
+  finishedDurationAt: Statement<number>;
+  traceSpans: Statement<StoredSpan>;
+  span: Statement<StoredSpan>;
+  /** Indexed by filter bits: 1 = type, 2 = workflow. */
+  events: Statement<StoredEvent>[];
+  /** Indexed by filter bits: 1 = pid. */
+  metrics: Statement<MetricSample>[];
+  pids: Statement<ProcessSummary>;
+  counts: BetterSqlite3.Statement<[{ project: number }], StoreCounts>;
+}
+
+const SPAN_COLUMNS =
+  'trace_id, span_id, parent_span_id, workflow, operation, status, started_at, duration_ms, error_type, error_message, metadata, captured_params';
+const SAMPLE_COLUMNS =
+  'timestamp, heap_total, heap_used, rss, external, array_buffers, cpu_usage_pct, event_loop_lag, uss, pss, vms, swap, pid, ' +
+  'threads, event_loop_p50, event_loop_p99, ppid, command, sdk_version, runtime_version';
+const EARLIEST = Number.MIN_SAFE_INTEGER;
+const LATEST = Number.MAX_SAFE_INTEGER;
+const NO_LIMIT = -1;
+const PERCENTILES = [50, 95, 99] as const;
+
+export function createQueries(db: Db): QueryState {
+  const variants = <R>(count: number, sql: (bits: number) => string): Statement<R>[] =>
+    Array.from({ length: count }, (_, bits) => db.prepare<unknown[], R>(sql(bits)));
+  return {
+    runs: variants(4, (bits) =>
+      `SELECT trace_id, workflow, operation, status, started_at, duration_ms, span_count, error_summary FROM runs
+       WHERE project = ?${bits & 1 ? ' AND workflow = ?' : ''}${bits & 2 ? ' AND status = ?' : ''} AND started_at >= ?
+       ORDER BY started_at DESC, trace_id DESC LIMIT ?`),
+    workflows: db.prepare(
+      `SELECT workflow, count(*) AS total_runs, sum(status = 'failed') AS failed_runs,
+         avg(CASE WHEN status <> 'in_progress' THEN duration_ms END) AS avg_duration_ms, max(started_at) AS last_run_at,
+         sum(status <> 'in_progress') AS finished_runs
+       FROM runs WHERE project = ? GROUP BY workflow ORDER BY last_run_at DESC, workflow LIMIT ?`,
+    ),
+    // Walks the partial index runs_finished_duration; its WHERE must match the index's.
+    finishedDurationAt: db.prepare<unknown[], number>(
+      `SELECT duration_ms FROM runs WHERE project = ? AND workflow = ? AND status <> 'in_progress'
+       ORDER BY duration_ms LIMIT 1 OFFSET ?`,
+    ).pluck(),
+    traceSpans: db.prepare(`SELECT ${SPAN_COLUMNS} FROM spans WHERE project = ? AND trace_id = ? ORDER BY started_at, rowid`),
+    span: db.prepare(`SELECT ${SPAN_COLUMNS} FROM spans WHERE project = ? AND span_id = ?`),
+    events: variants(4, (bits) =>
+      `SELECT trace_id, span_id, workflow, event_type, name, message, severity, timestamp, metadata FROM events
+       WHERE project = ?${bits & 1 ? ' AND event_type = ?' : ''}${bits & 2 ? ' AND workflow = ?' : ''} AND timestamp >= ?
+       ORDER BY timestamp DESC, id DESC LIMIT ?`),
+    metrics: variants(2, (bits) =>
+      `SELECT ${SAMPLE_COLUMNS} FROM metric_samples
+       WHERE project = ?${bits & 1 ? ' AND pid = ?' : ''} AND timestamp >= ? AND timestamp <= ?
+       ORDER BY timestamp DESC, id DESC LIMIT ?`),
+    pids: db.prepare(
+      `SELECT pid,
+         (SELECT m.ppid FROM metric_samples AS m WHERE m.project = g.project AND m.pid = g.pid AND m.ppid IS NOT NULL
+          ORDER BY m.timestamp DESC LIMIT 1) AS ppid,
+         (SELECT m.command FROM metric_samples AS m WHERE m.project = g.project AND m.pid = g.pid AND m.command IS NOT NULL
+          ORDER BY m.timestamp DESC LIMIT 1) AS command,
+         first_seen, last_seen, samples
+       FROM (SELECT project, pid, min(timestamp) AS first_seen, max(timestamp) AS last_seen, count(*) AS samples
+             FROM metric_samples WHERE project = ? AND pid IS NOT NULL GROUP BY pid) AS g
+       ORDER BY last_seen DESC, pid`,
+    ),
+    counts: db.prepare<[{ project: number }], StoreCounts>(
+      `SELECT (SELECT count(*) FROM spans WHERE project = @project) AS spans,
+              (SELECT count(*) FROM events WHERE project = @project) AS events,
+              (SELECT count(*) FROM metric_samples WHERE project = @project) AS metric_samples,
+              (SELECT count(*) FROM runs WHERE project = @project) AS runs`,
+    ),
+  };
+}
+
+export function listRuns(q: QueryState, project: number, query: RunsQuery): RunSummary[] {
+  const params: unknown[] = [project];
+  let bits = 0;
+  if (query.workflow !== undefined) {
+    bits |= 1;
+    params.push(query.workflow);
+  }
+  if (query.status !== undefined) {
+    bits |= 2;
+    params.push(query.status);
+  }
+  params.push(query.since ?? EARLIEST, query.limit);
+  const rows = q.runs[bits]!.all(...params);
+  for (const row of rows) row.trace_id = idText(row.trace_id);
+  return rows as RunSummary[];
+}
+
+export function listWorkflows(q: QueryState, project: number, limit: number): WorkflowSummary[] {
+  return q.workflows.all(project, limit).map((row) => {
+    const [p50, p95, p99] = PERCENTILES.map((p) => durationPercentile(q, project, row.workflow, row.finished_runs, p));
+    return {
+      workflow: row.workflow,
+      total_runs: row.total_runs,
+      failed_runs: row.failed_runs,
+      avg_duration_ms: row.avg_duration_ms,
+      last_run_at: row.last_run_at,
+      p50_duration_ms: p50!,
+      p95_duration_ms: p95!,
+      p99_duration_ms: p99!,
+    };
+  });
+}
+
+/** Nearest rank: the smallest duration with at least p% of the finished runs at or below it. */
+function durationPercentile(q: QueryState, project: number, workflow: string, finished: number, p: number): number | null {
+  if (finished === 0) return null;
+  const rank = Math.ceil((p * finished) / 100);
+  return q.finishedDurationAt.get(project, workflow, rank - 1) ?? null;
+}
+
+export function traceSpans(q: QueryState, project: number, traceId: string): WireSpan[] {
+  return parentsFirst(q.traceSpans.all(project, idKey(traceId)).map(toWireSpan));
+}
+
+export function findSpan(q: QueryState, project: number, spanId: string): WireSpan | null {
+  const row = q.span.get(project, idKey(spanId));
+  return row === undefined ? null : toWireSpan(row);
+}
+
+function toWireSpan(row: StoredSpan): WireSpan {
+  return {
+    trace_id: idText(row.trace_id),
+    span_id: idText(row.span_id),
+    parent_span_id: optionalIdText(row.parent_span_id),
+    workflow: row.workflow,
+    operation: row.operation,
+    status: row.status,
+    started_at: row.started_at,
+    duration_ms: row.duration_ms,
+    error_type: row.error_type,
+    error_message: row.error_message,
+    metadata: JSON.parse(row.metadata) as WireAttributes,
+    captured_params: JSON.parse(row.captured_params) as WireAttributes,
+  };
+}
+
+export function listEvents(q: QueryState, project: number, query: EventsQuery): WireEvent[] {
+  const params: unknown[] = [project];
+  let bits = 0;
+  if (query.type !== undefined) {
+    bits |= 1;
+    params.push(query.type);
+  }
+  if (query.workflow !== undefined) {
+    bits |= 2;
+    params.push(query.workflow);
+  }
+  params.push(query.since ?? EARLIEST, query.limit);
+  const rows = q.events[bits]!.all(...params);
+  for (const row of rows) row.metadata = JSON.parse(row.metadata as string) as WireAttributes;
+  return rows as WireEvent[];
+}
+
+export function listMetrics(q: QueryState, project: number, query: MetricsQuery): MetricSample[] {
+  const params: unknown[] = [project];
+  if (query.pid !== undefined) params.push(query.pid);
+  params.push(query.from ?? EARLIEST, query.to ?? LATEST, query.limit ?? NO_LIMIT);
+  // Newest first so that `limit` keeps the latest samples; charts want them oldest first.
+  return q.metrics[query.pid === undefined ? 0 : 1]!.all(...params).reverse();
+}
+
+export function listPids(q: QueryState, project: number): ProcessSummary[] {
+  return q.pids.all(project);
+}
+
+export function countRows(q: QueryState, project: number): StoreCounts {
+  return q.counts.get({ project })!;
+}

@@ -1,0 +1,146 @@
+/**
+ * The store's schema as a list of migrations. `PRAGMA user_version` holds how many have been
+ * applied; opening a file applies the missing ones in one transaction, so a file is always at a
+ * version this code knows, never half-migrated. Append new migrations; never edit a shipped one.
+ *
+ * Every row is keyed by its project (projects.ts maps slugs to ids). `runs` is a summary table maintained on insert (see
+ * run-summary.ts), so listing runs and workflows reads an index, not every span.
+ */
+import type { Db } from './open';
+import { TeracronStoreError } from './errors';
+
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE projects (
+    id INTEGER PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE
+  );
+
+  CREATE TABLE batches_seen (
+    project INTEGER NOT NULL,
+    batch_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    item_count INTEGER NOT NULL,
+    PRIMARY KEY (project, batch_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX batches_seen_received ON batches_seen (project, received_at);
+
+  -- span_id, trace_id, parent_span_id: raw bytes for lowercase hex, else the text (ids.ts).
+  CREATE TABLE spans (
+    project INTEGER NOT NULL,
+    span_id BLOB NOT NULL,
+    trace_id BLOB NOT NULL,
+    parent_span_id BLOB,
+    workflow TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    duration_ms REAL NOT NULL,
+    error_type TEXT,
+    error_message TEXT,
+    metadata TEXT NOT NULL,
+    captured_params TEXT NOT NULL,
+    service TEXT,
+    environment TEXT,
+    host TEXT,
+    pid INTEGER,
+    PRIMARY KEY (project, span_id)
+  );
+  CREATE INDEX spans_trace ON spans (project, trace_id, started_at);
+
+  CREATE TABLE runs (
+    project INTEGER NOT NULL,
+    trace_id BLOB NOT NULL,
+    workflow TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    duration_ms REAL NOT NULL,
+    span_count INTEGER NOT NULL,
+    error_summary TEXT,
+    -- bookkeeping for the incremental update (run-summary.ts): the root and the first failure
+    root_span_id TEXT,
+    error_span_id TEXT,
+    error_started_at INTEGER
+  );
+  CREATE UNIQUE INDEX runs_trace ON runs (project, trace_id);
+  CREATE INDEX runs_started ON runs (project, started_at);
+  CREATE INDEX runs_workflow ON runs (project, workflow, started_at);
+  CREATE INDEX runs_status ON runs (project, status, started_at);
+  CREATE INDEX runs_finished_duration ON runs (project, workflow, duration_ms) WHERE status <> 'in_progress';
+
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    project INTEGER NOT NULL,
+    trace_id TEXT,
+    span_id TEXT,
+    workflow TEXT,
+    event_type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    message TEXT,
+    severity TEXT NOT NULL,
+    timestamp INTEGER NOT NULL,
+    metadata TEXT NOT NULL,
+    service TEXT,
+    environment TEXT,
+    host TEXT,
+    pid INTEGER
+  );
+  CREATE INDEX events_time ON events (project, timestamp);
+  CREATE INDEX events_type ON events (project, event_type, timestamp);
+  CREATE INDEX events_workflow ON events (project, workflow, timestamp);
+
+  CREATE TABLE metric_samples (
+    id INTEGER PRIMARY KEY,
+    project INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    heap_total INTEGER NOT NULL,
+    heap_used INTEGER NOT NULL,
+    rss INTEGER NOT NULL,
+    external INTEGER NOT NULL,
+    array_buffers INTEGER NOT NULL,
+    cpu_usage_pct INTEGER NOT NULL,
+    event_loop_lag INTEGER NOT NULL,
+    uss INTEGER,
+    pss INTEGER,
+    vms INTEGER,
+    swap INTEGER,
+    pid INTEGER,
+    threads INTEGER,
+    event_loop_p50 INTEGER,
+    event_loop_p99 INTEGER,
+    ppid INTEGER,
+    command TEXT,
+    sdk_version TEXT NOT NULL,
+    runtime_version TEXT NOT NULL
+  );
+  -- Metrics batches carry no batch_id: a sample is identified by (pid, timestamp), which makes a
+  -- retried batch idempotent. Samples without a pid (NULLs are distinct) are always stored.
+  CREATE UNIQUE INDEX metric_samples_pid ON metric_samples (project, pid, timestamp);
+  CREATE INDEX metric_samples_time ON metric_samples (project, timestamp);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the file to SCHEMA_VERSION; returns how many migrations ran (0 for an up-to-date file). */
+export function migrate(db: Db): number {
+  const apply = db.transaction((): number => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new TeracronStoreError(
+        'schema',
+        `The database ${db.name} has schema version ${current}, newer than this collector knows (${SCHEMA_VERSION}). ` +
+          'Upgrade teracron, or point the collector at another --data folder.',
+      );
+    }
+    for (let version = current; version < SCHEMA_VERSION; version++) {
+      db.exec(MIGRATIONS[version]!);
+    }
+    if (current !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    return SCHEMA_VERSION - current;
+  });
+  // IMMEDIATE: two processes opening the same new file must not both start migrating.
+  return apply.immediate();
+}
