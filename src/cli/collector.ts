@@ -1,6 +1,6 @@
 /**
  * `teracron collector --data <dir> [--host 127.0.0.1] [--port 7777] [--tls-cert f --tls-key f]
- * [--retention-days 7] [--max-body-bytes 8388608]`: prints one line
+ * [--retention-days 7] [--max-body-bytes 8388608] [--ingest-rate 500] [--query-rate 50]`: prints one line
  * `teracron collector listening on <url>` when ready and stops cleanly on SIGINT/SIGTERM.
  */
 import { writeSync } from 'node:fs';
@@ -20,6 +20,8 @@ export async function run(argv: string[]): Promise<number> {
         'tls-key': { type: 'string' },
         'retention-days': { type: 'string', default: '7' },
         'max-body-bytes': { type: 'string', default: String(DEFAULT_MAX_BODY_BYTES) },
+        'ingest-rate': { type: 'string', default: '500' },
+        'query-rate': { type: 'string', default: '50' },
       },
       strict: true,
     }));
@@ -34,7 +36,9 @@ export async function run(argv: string[]): Promise<number> {
   const port = wholeNumber(values.port, '--port', 0, 65535);
   const retentionDays = wholeNumber(values['retention-days'], '--retention-days', 1, 3650);
   const maxBodyBytes = wholeNumber(values['max-body-bytes'], '--max-body-bytes', 1024, 1024 * 1024 * 1024);
-  if (port === null || retentionDays === null || maxBodyBytes === null) return 2;
+  const ingestRate = wholeNumber(values['ingest-rate'], '--ingest-rate', 1, 1_000_000);
+  const queryRate = wholeNumber(values['query-rate'], '--query-rate', 1, 1_000_000);
+  if (port === null || retentionDays === null || maxBodyBytes === null || ingestRate === null || queryRate === null) return 2;
 
   const collector = await startCollector({
     dataDir: values.data,
@@ -42,6 +46,11 @@ export async function run(argv: string[]): Promise<number> {
     port,
     retentionDays,
     maxBodyBytes,
+    // Sustained rates per project (batches/s) and per key (queries/s); bursts of twice that, at least 4.
+    ingestRatePerSecond: ingestRate,
+    ingestBurst: Math.max(4, ingestRate * 2),
+    queryRatePerSecond: queryRate,
+    queryBurst: Math.max(4, queryRate * 2),
     ...(values['tls-cert'] !== undefined ? { tlsCertFile: values['tls-cert'] } : {}),
     ...(values['tls-key'] !== undefined ? { tlsKeyFile: values['tls-key'] } : {}),
     log: (line) => writeSync(2, `[collector] ${line}\n`),
