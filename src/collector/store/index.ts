@@ -6,9 +6,9 @@ import type { WireEvent, WireSpan } from '../../wire/batch-codec';
 import { createIngest, insertBatch } from './ingest';
 import type { IngestState } from './ingest';
 import { openDatabase } from './open';
+import type { Db } from './open';
 import { createProjects, ensureProjectId, projectId } from './projects';
 import type { ProjectState } from './projects';
-import type { Db } from './open';
 import {
   countRows, createQueries, findSpan, listEvents, listMetrics, listPids, listRuns, listWorkflows, traceSpans,
 } from './queries';

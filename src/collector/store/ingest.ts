@@ -6,6 +6,9 @@
  * Spans are keyed by (project, span_id): a repeated span is ignored, except that a finished record
  * replaces a stored `started` one of the same span (a long run reported early, then finished).
  * Each trace's `runs` row is read once per batch, folded in memory and written once.
+ *
+ * Duplicates are skipped with `ON CONFLICT (key) DO NOTHING`, never `INSERT OR IGNORE`: OR IGNORE
+ * would also skip a row that breaks NOT NULL, silently storing part of a bad batch.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { WireEvent, WireResource, WireSpan } from '../../wire/batch-codec';
@@ -37,12 +40,14 @@ export function createIngest(db: Db, now: () => number): IngestState {
   const state = {
     now,
     markBatch: db.prepare(
-      'INSERT OR IGNORE INTO batches_seen (project, batch_id, kind, received_at, item_count) VALUES (?, ?, ?, ?, ?)',
+      `INSERT INTO batches_seen (project, batch_id, kind, received_at, item_count) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (project, batch_id) DO NOTHING`,
     ),
     insertSpan: db.prepare(
-      `INSERT OR IGNORE INTO spans (project, span_id, trace_id, parent_span_id, workflow, operation, status, started_at,
+      `INSERT INTO spans (project, span_id, trace_id, parent_span_id, workflow, operation, status, started_at,
          duration_ms, error_type, error_message, metadata, captured_params, service, environment, host, pid)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (project, span_id) DO NOTHING`,
     ),
     finishSpan: db.prepare(
       `UPDATE spans SET status = ?, duration_ms = ?, error_type = ?, error_message = ?, metadata = ?, captured_params = ?
@@ -68,10 +73,11 @@ export function createIngest(db: Db, now: () => number): IngestState {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertSample: db.prepare(
-      `INSERT OR IGNORE INTO metric_samples (project, timestamp, heap_total, heap_used, rss, external, array_buffers,
+      `INSERT INTO metric_samples (project, timestamp, heap_total, heap_used, rss, external, array_buffers,
          cpu_usage_pct, event_loop_lag, uss, pss, vms, swap, pid, threads, event_loop_p50, event_loop_p99, ppid, command,
          sdk_version, runtime_version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (project, pid, timestamp) DO NOTHING`,
     ),
   } as Omit<IngestState, 'insertBatch'> as IngestState;
   state.insertBatch = db.transaction((project: number, input: IngestInput) => writeBatch(state, project, input));

@@ -94,6 +94,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    // On so that any constraint a later migration declares is enforced; the tables declare none
+    // today (see schema.ts).
     db.pragma('foreign_keys = ON');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);

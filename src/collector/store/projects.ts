@@ -20,7 +20,7 @@ export function createProjects(db: Db): ProjectState {
   return {
     ids: new Map(),
     select: db.prepare<[string], number>('SELECT id FROM projects WHERE slug = ?').pluck(),
-    insert: db.prepare<[string]>('INSERT OR IGNORE INTO projects (slug) VALUES (?)'),
+    insert: db.prepare<[string]>('INSERT INTO projects (slug) VALUES (?) ON CONFLICT (slug) DO NOTHING'),
   };
 }
 

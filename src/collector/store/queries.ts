@@ -65,7 +65,7 @@ export function createQueries(db: Db): QueryState {
     runs: variants(4, (bits) =>
       `SELECT trace_id, workflow, operation, status, started_at, duration_ms, span_count, error_summary FROM runs
        WHERE project = ?${bits & 1 ? ' AND workflow = ?' : ''}${bits & 2 ? ' AND status = ?' : ''} AND started_at >= ?
-       ORDER BY started_at DESC, trace_id DESC LIMIT ?`),
+       ORDER BY started_at DESC, rowid DESC LIMIT ?`),
     workflows: db.prepare(
       `SELECT workflow, count(*) AS total_runs, sum(status = 'failed') AS failed_runs,
          avg(CASE WHEN status <> 'in_progress' THEN duration_ms END) AS avg_duration_ms, max(started_at) AS last_run_at,

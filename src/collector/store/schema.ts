@@ -3,8 +3,16 @@
  * applied; opening a file applies the missing ones in one transaction, so a file is always at a
  * version this code knows, never half-migrated. Append new migrations; never edit a shipped one.
  *
- * Every row is keyed by its project (projects.ts maps slugs to ids). `runs` is a summary table maintained on insert (see
- * run-summary.ts), so listing runs and workflows reads an index, not every span.
+ * Every row is keyed by its project (projects.ts maps slugs to ids). `runs` is a summary table
+ * maintained on insert (see run-summary.ts), so listing runs and workflows reads an index, not
+ * every span.
+ *
+ * Ingest cost is dominated by inserts at random places of indexes keyed by random ids (span id,
+ * trace id): each dirties a page that the commit writes to the WAL. So those indexes are kept
+ * narrow: integer project, ids as bytes, and rowid tables (spans, runs) whose rows append in
+ * arrival order while only a small (key, rowid) entry goes to a random place. Measured here:
+ * runs as a WITHOUT ROWID table keyed by trace id ingested single-span traces at ~20k spans/s,
+ * as a rowid table with a unique index at ~35k. No foreign keys: the per-row check cost ~20%.
  */
 import type { Db } from './open';
 import { TeracronStoreError } from './errors';
