@@ -10,6 +10,7 @@ import { parseLimit, parseSince, renderTraceTree } from '../../src/cli/query-com
 import { UsageError } from '../../src/cli/output';
 import { normalizeSpans } from '../../src/cli/simulate-render';
 import { envelopeVectors } from '../helpers/vectors';
+import { closedPort } from '../helpers/ports';
 
 const KEY = envelopeVectors().api_key;
 const TRACE = 'ab'.repeat(16);
@@ -39,14 +40,6 @@ function cli(module: 'query-commands' | 'simulate', argv: string[], env: Record<
   });
 }
 
-/** A loopback port with nothing listening: a request there fails, so exit 2 proves no request was needed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 test('--since takes ISO 8601 dates and times and normalises them to UTC', () => {
   assert.equal(parseSince('2024-05-01'), '2024-05-01T00:00:00.000Z');

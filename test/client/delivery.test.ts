@@ -4,8 +4,6 @@
  * must get every span, with the right values.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { loadPrivateKey } from '../../src/wire/envelope';
 import type { WireSpan } from '../../src/wire/batch-codec';
@@ -13,6 +11,7 @@ import { runFixture } from '../helpers/child';
 import { startReceiver } from '../helpers/receiver';
 import type { Receiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
+import { closedPort } from '../helpers/ports';
 
 const SPANS = 50_000;
 const BASE = 1_721_500_000_000;
@@ -101,10 +100,3 @@ test('with no receiver listening, the script exits within 1 s of recording and c
   assert.match(result.stderr, /^\[teracron\] dropped \d+ trace items after 1 attempt: .*ECONNREFUSED/m);
 });
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
