@@ -62,6 +62,34 @@ async function within<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
 
 const WORKER_FILE = join(__dirname, 'worker', 'main.js');
 
+/** Everything the worker needs, cloned into it once at start. */
+function workerInit(config: TeracronConfig, sab: SharedArrayBuffer): WorkerInit {
+  return {
+    sab,
+    producerOrigin: performance.timeOrigin,
+    slug: config.slug,
+    publicKeyPem: config.publicKeyPem,
+    baseUrl: config.baseUrl,
+    userAgent: USER_AGENT,
+    timeoutS: config.timeoutS,
+    caPem: config.caPem,
+    wireFormat: config.wireFormat,
+    batchSize: config.traceBatchSize,
+    flushIntervalMs: config.traceFlushIntervalS * 1000,
+    maxSendAttempts: config.maxSendAttempts,
+    emitLifecycleEvents: config.traceEmitEvents,
+    debug: config.debug,
+    resource: {
+      service: config.service,
+      environment: config.environment,
+      host: hostname(),
+      pid: process.pid,
+      sdk: { name: SDK_NAME, version: SDK_VERSION },
+      runtime: { name: 'node', version: process.versions.node },
+    },
+  };
+}
+
 export class TeracronClient {
   readonly config: TeracronConfig;
   #state: State = 'new';
@@ -90,30 +118,6 @@ export class TeracronClient {
     const sab = createRingBuffer(config.ringBytes);
     this.#views = ringViews(sab);
     this.#recorder = createRecorder(sab);
-    const init: WorkerInit = {
-      sab,
-      producerOrigin: performance.timeOrigin,
-      slug: config.slug,
-      publicKeyPem: config.publicKeyPem,
-      baseUrl: config.baseUrl,
-      userAgent: USER_AGENT,
-      timeoutS: config.timeoutS,
-      caPem: config.caPem,
-      wireFormat: config.wireFormat,
-      batchSize: config.traceBatchSize,
-      flushIntervalMs: config.traceFlushIntervalS * 1000,
-      maxSendAttempts: config.maxSendAttempts,
-      emitLifecycleEvents: config.traceEmitEvents,
-      debug: config.debug,
-      resource: {
-        service: config.service,
-        environment: config.environment,
-        host: hostname(),
-        pid: process.pid,
-        sdk: { name: SDK_NAME, version: SDK_VERSION },
-        runtime: { name: 'node', version: process.versions.node },
-      },
-    };
     const pool = new Piscina({
       filename: WORKER_FILE,
       minThreads: 1,
@@ -121,7 +125,7 @@ export class TeracronClient {
       idleTimeout: Number.POSITIVE_INFINITY,
       // The worker runs its own loop between tasks; 'sync' would park it in Atomics.wait.
       atomics: 'disabled',
-      workerData: init,
+      workerData: workerInit(config, sab),
       closeTimeout: config.exitTimeoutMs,
     });
     pool.on('error', (err: unknown) => {

@@ -90,7 +90,6 @@ export const STAT_RETRIES = 34;
 export const STAT_BATCHES = 35;
 export const STAT_BYTES_SENT = 36;
 export const STAT_REJECTED = 37;
-export const STAT_DRAINED = 38;
 
 export const CONTROL_BYTES = 512;
 export const ERROR_TEXT_BYTES = 1024;

@@ -175,8 +175,3 @@ function resetStrings(w: RingWriter): boolean {
   w.lastOperation = null;
   return true;
 }
-
-/** Bytes the worker has not consumed yet (reads TAIL afresh). */
-export function usedBytes(w: RingWriter): number {
-  return (w.head - Atomics.load(w.views.ctrl, TAIL)) | 0;
-}
