@@ -9,10 +9,11 @@ import type { WireFormat, WireSpan } from '../src/wire/batch-codec';
 import { loadPublicKey, sealEnvelope } from '../src/wire/envelope';
 import { startCollectorProcess, vectorDataDir } from '../test/helpers/collector';
 import { envelopeVectors } from '../test/helpers/vectors';
+import { summaryRows } from './harness';
+import type { Bench, BenchContext, BenchRow } from './harness';
 import { formatRow, machine, summarize } from './stats';
 
-const REPS = Number(process.env.REPS ?? '3');
-const SPANS_PER_RUN = Number(process.env.SPANS ?? '60000');
+let SPANS_PER_RUN = Number(process.env.SPANS ?? '60000');
 const IN_FLIGHT = 4;
 
 const vectors = envelopeVectors();
@@ -62,7 +63,10 @@ async function send(url: string, batches: Buffer[]): Promise<number> {
   return SPANS_PER_RUN / ((performance.now() - start) / 1000);
 }
 
-async function main(): Promise<void> {
+async function run({ quick, reps }: BenchContext): Promise<BenchRow[]> {
+  // Fewer spans per run in quick mode; every configuration still gets `reps` interleaved runs.
+  SPANS_PER_RUN = quick ? 20_000 : Number(process.env.SPANS ?? '60000');
+  const REPS = reps;
   // A high rate limit: this measures the store, not the limiter.
   const collector = await startCollectorProcess(vectorDataDir());
   const configs: Array<[WireFormat, number]> = [
@@ -87,7 +91,18 @@ async function main(): Promise<void> {
   }
   console.log(`ingest: ${machine()}; ${REPS} reps × ${SPANS_PER_RUN} spans per config, ${IN_FLIGHT} batches in flight, collector in its own process`);
   console.log(`${''.padEnd(44)}${'min'.padStart(10)}${'median'.padStart(10)}${'max'.padStart(10)}`);
-  for (const [name, values] of results) console.log(formatRow(name, summarize(values), 'spans/s stored', 0));
+  const rows: BenchRow[] = [];
+  for (const [name, values] of results) {
+    console.log(formatRow(name, summarize(values), 'spans/s stored', 0));
+    rows.push(...summaryRows('ingest', 'teracron-collector', `spans_per_s_${name.replace(/, (\d+) spans per batch/, '_batch_$1')}`, 'spans/s', summarize(values)));
+  }
+  return rows;
 }
 
-void main();
+export const ingest: Bench = {
+  name: 'ingest',
+  description: 'collector ingest throughput, msgpack and JSON, batches of 100 and 1,000 spans',
+  run,
+};
+
+if (require.main === module) void run({ quick: false, reps: Number(process.env.REPS ?? '3') });

@@ -9,11 +9,12 @@
 import { performance } from 'node:perf_hooks';
 import type { SpanInput } from '../src/recorder/recorder';
 import { clientWithSink } from './sink';
+import { summaryRows } from './harness';
+import type { Bench, BenchContext, BenchRow } from './harness';
 import { formatRow, machine, summarize } from './stats';
 
 const CHUNK = 20_000;
 const CHUNKS_PER_REP = 10;
-const REPS = Number(process.env.REPS ?? '15');
 
 let sink = 0;
 let clockSink = 0;
@@ -42,7 +43,7 @@ function timeChunkWithTimes(record: (span: SpanInput) => boolean): number {
   return ((performance.now() - start) * 1e6) / CHUNK;
 }
 
-async function main(): Promise<void> {
+async function run({ reps: REPS }: BenchContext): Promise<BenchRow[]> {
   const endpoint = await clientWithSink();
   const client = endpoint.client;
   const record = (span: SpanInput): boolean => client.recordSpan(span);
@@ -94,6 +95,19 @@ async function main(): Promise<void> {
   console.log(formatRow('performance.now() alone', summarize(clock), 'ns/call'));
   console.log(`delivered ${stats.sent} of ${stats.produced} spans, ${stats.droppedRingFull} dropped (ring full)`);
   if (Number.isNaN(sink + clockSink)) console.log('(unreachable: keeps the benchmarked results alive)');
+  return [
+    ...summaryRows('record-span', 'baseline', 'call_ns', 'ns', summarize(baseline)),
+    ...summaryRows('record-span', 'teracron', 'record_span_ns', 'ns', summarize(recorded)),
+    ...summaryRows('record-span', 'teracron', 'record_span_overhead_ns', 'ns', summarize(overhead)),
+    ...summaryRows('record-span', 'teracron', 'record_span_times_given_overhead_ns', 'ns', summarize(overheadWithTimes)),
+    ...summaryRows('record-span', 'baseline', 'performance_now_ns', 'ns', summarize(clock)),
+  ];
 }
 
-void main();
+export const recordSpan: Bench = {
+  name: 'record-span',
+  description: 'main-thread cost of one client.recordSpan() against an empty function',
+  run,
+};
+
+if (require.main === module) void run({ quick: true, reps: Number(process.env.REPS ?? '15') });

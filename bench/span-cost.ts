@@ -17,11 +17,12 @@ import { TraceScope, storage } from '../src/tracing/context';
 import { tracer } from '../src/tracing/tracer';
 import { makeIdSampler } from '../src/tracing/id-sampler';
 import { clientWithSink } from './sink';
+import { summaryRows } from './harness';
+import type { Bench, BenchContext, BenchRow } from './harness';
 import { formatRow, machine, summarize } from './stats';
 
 const SYNC_CHUNK = 10_000;
 const ASYNC_CHUNK = 5_000;
-const REPS = Number(process.env.REPS ?? '9');
 
 /** The peer, loaded from bench/node_modules (`npm ci --prefix bench`), typed as far as used here. */
 interface OtelSpan {
@@ -75,7 +76,7 @@ async function timeAsync(call: (i: number) => Promise<unknown>): Promise<number>
   return ((performance.now() - start) * 1e6) / ASYNC_CHUNK;
 }
 
-async function main(): Promise<void> {
+async function run({ reps: REPS }: BenchContext): Promise<BenchRow[]> {
   const endpoint = await clientWithSink();
   const client = endpoint.client;
   const { provider, otel } = loadOpenTelemetry();
@@ -169,6 +170,36 @@ async function main(): Promise<void> {
   console.log(`teracron delivered ${stats.sent} of ${stats.produced} spans, ${stats.droppedRingFull} dropped (ring full)`);
   if (stats.droppedRingFull > 0) throw new Error('spans hit a full ring: the figures would be for the drop path');
   if (Number.isNaN(sink)) console.log('(unreachable: keeps results alive)');
+
+  const rows: BenchRow[] = [];
+  for (const [name, values] of results) {
+    const system = name.startsWith('bare') ? 'baseline' : name.startsWith('opentelemetry') ? 'opentelemetry' : 'teracron';
+    rows.push(...summaryRows('span-cost', system, `${ROW_METRICS[name] ?? name}_ns_per_call`, 'ns', summarize(values)));
+  }
+  rows.push({ bench: 'span-cost', system: 'teracron', metric: 'opentelemetry_over_teracron_sync', value: Number(ratio('teracron trace() sync', 'opentelemetry startActiveSpan sync', bare)), unit: 'x' });
+  rows.push({ bench: 'span-cost', system: 'teracron', metric: 'opentelemetry_over_teracron_async', value: Number(ratio('teracron trace() async', 'opentelemetry startActiveSpan async', bareAsync)), unit: 'x' });
+  return rows;
 }
 
-void main();
+/** Row metric names for the --json output, one per measured call. */
+const ROW_METRICS: Record<string, string> = {
+  'bare call': 'sync_call',
+  'teracron trace() sync': 'trace_sync',
+  'teracron withSpan() sync': 'with_span_sync',
+  'teracron trace() + 4 metadata keys': 'four_metadata_keys',
+  'opentelemetry startActiveSpan sync': 'trace_sync',
+  'opentelemetry + 4 attributes': 'four_metadata_keys',
+  'teracron call inside an unsampled trace': 'unsampled_in_trace',
+  'teracron unsampled root': 'unsampled_root',
+  'bare async call': 'async_call',
+  'teracron trace() async': 'trace_async',
+  'opentelemetry startActiveSpan async': 'trace_async',
+};
+
+export const spanCost: Bench = {
+  name: 'span-cost',
+  description: 'main-thread cost of a traced call: bare, teracron, OpenTelemetry JS',
+  run,
+};
+
+if (require.main === module) void run({ quick: true, reps: Number(process.env.REPS ?? '9') });
