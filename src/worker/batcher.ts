@@ -22,14 +22,16 @@ import type { WallClock } from './wall-clock';
 
 /** Keeps a batch well under the collector's default 8 MiB body limit. */
 export const MAX_BATCH_RECORD_BYTES = 2 * 1024 * 1024;
-export const MAX_IN_FLIGHT = 8;
+/** Batches sealed and on the wire at once; each holds its body until answered. */
+export const MAX_IN_FLIGHT = 4;
 /**
  * Items per batch while draining a backlog. Every envelope costs the receiver one RSA-4096
  * decryption (about 3 ms), so a backlog sent 100 spans at a time would cap the whole system
  * near 30,000 spans/s and could not ship a burst within the exit budget. In steady state the
- * configured traceBatchSize holds.
+ * configured traceBatchSize holds. 5,000 rather than more: with four batches in flight, larger
+ * bodies (and the objects behind them) were most of the worker's memory under load.
  */
-export const BACKLOG_BATCH_ITEMS = 10_000;
+export const BACKLOG_BATCH_ITEMS = 5_000;
 
 export interface BatcherState {
   readonly reader: RingReader;
