@@ -10,27 +10,13 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Bench, BenchRow } from './harness';
 import { ingest } from './ingest';
+import { memory } from './memory';
+import { pipeline } from './pipeline';
 import { recordSpan } from './record-span';
 import { spanCost } from './span-cost';
 import { machine } from './stats';
 
-async function loadBenches(): Promise<Bench[]> {
-  const benches: Bench[] = [spanCost, recordSpan];
-  // Benches added by later work are picked up when their module exists.
-  for (const [file, exported] of [
-    ['./pipeline', 'pipeline'],
-    ['./memory', 'memory'],
-  ] as const) {
-    try {
-      const module = (await import(`${file}.js`)) as Record<string, Bench | undefined>;
-      if (module[exported] !== undefined) benches.push(module[exported]!);
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    }
-  }
-  benches.push(ingest);
-  return benches;
-}
+const BENCHES: Bench[] = [spanCost, recordSpan, pipeline, memory, ingest];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -43,7 +29,7 @@ async function main(): Promise<number> {
     strict: true,
   });
   const full = values.full === true;
-  const benches = await loadBenches();
+  const benches = BENCHES;
   const selected = values.scope === undefined ? benches : benches.filter((bench) => bench.name === values.scope);
   if (selected.length === 0) {
     console.error(`no bench named ${JSON.stringify(values.scope)}; the benches are: ${benches.map((b) => b.name).join(', ')}`);
