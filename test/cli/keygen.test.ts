@@ -1,40 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProjectKeys } from '../../src/collector/keys';
+import { runNode } from '../helpers/child';
+import type { NodeResult } from '../helpers/child';
 import { decodeApiKey, SLUG_PATTERN } from '../../src/wire/api-key';
 import { loadPrivateKey, loadPublicKey, openEnvelope, sealEnvelope } from '../../src/wire/envelope';
 
 const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function teracron(args: string[], env: Record<string, string | undefined> = { PATH: process.env.PATH }): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`teracron ${args.join(' ')} did not exit within 60 s; stderr: ${stderr}`));
-    }, 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function teracron(args: string[], env: Record<string, string | undefined> = { PATH: process.env.PATH }): Promise<NodeResult> {
+  return runNode([MAIN, ...args], env, 60_000);
 }
 
 function tempDir(): string {

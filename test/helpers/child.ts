@@ -1,23 +1,29 @@
-/** Runs a compiled fixture in a child process and collects its JSON lines and exit. */
+/** Runs a compiled script in a child Node process and collects its output and exit. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-export interface ChildResult {
+export interface NodeResult {
   code: number | null;
   signal: NodeJS.Signals | null;
-  lines: Array<Record<string, unknown>>;
+  stdout: string;
   stderr: string;
   /** Date.now() in the parent when the child exited. */
   exitedAt: number;
+}
+
+export interface ChildResult extends NodeResult {
+  /** stdout as JSON lines. */
+  lines: Array<Record<string, unknown>>;
 }
 
 export function fixturePath(name: string): string {
   return join(__dirname, '..', 'fixtures', `${name}.js`);
 }
 
-export function runFixture(name: string, env: Record<string, string>, timeoutMs = 30_000): Promise<ChildResult> {
+/** `node <args…>` with exactly `env` (PATH aside), killed after `timeoutMs`. */
+export function runNode(args: string[], env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<NodeResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fixturePath(name)], {
+    const child = spawn(process.execPath, args, {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -27,8 +33,9 @@ export function runFixture(name: string, env: Record<string, string>, timeoutMs 
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`fixture ${name} did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
+      reject(new Error(`node ${args.join(' ')} did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
     }, timeoutMs);
+    child.on('error', reject);
     let exitedAt = 0;
     child.on('exit', () => {
       exitedAt = Date.now();
@@ -36,11 +43,16 @@ export function runFixture(name: string, env: Record<string, string>, timeoutMs 
     // 'close' comes after both 'exit' and the end of stdout/stderr, so all output is in.
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const lines = stdout
-        .split('\n')
-        .filter((line) => line.trim() !== '')
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
-      resolve({ code, signal, lines, stderr, exitedAt });
+      resolve({ code, signal, stdout, stderr, exitedAt });
     });
   });
+}
+
+export async function runFixture(name: string, env: Record<string, string>, timeoutMs = 30_000): Promise<ChildResult> {
+  const result = await runNode([fixturePath(name)], env, timeoutMs);
+  const lines = result.stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { ...result, lines };
 }

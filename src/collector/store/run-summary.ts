@@ -11,16 +11,10 @@
  * arrive before their root (they finish first) and batches arrive out of order.
  */
 import type { WireSpan } from '../../wire/batch-codec';
-import type { RunStatus } from './types';
+import type { RunSummary } from './types';
 
-export interface RunRow {
-  workflow: string;
-  operation: string;
-  status: RunStatus;
-  started_at: number;
-  duration_ms: number;
-  span_count: number;
-  error_summary: string | null;
+/** A run as stored: the query API's RunSummary (less the key) plus what the fold needs. */
+export interface RunRow extends Omit<RunSummary, 'trace_id'> {
   root_span_id: string | null;
   error_span_id: string | null;
   error_started_at: number | null;

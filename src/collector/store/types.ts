@@ -66,29 +66,14 @@ export interface MetricsQuery {
   limit?: number;
 }
 
-/** One stored MetricsEntry: base fields, extension fields (null when the sender did not send them), and the batch's versions. */
-export interface MetricSample {
-  timestamp: number;
-  heap_total: number;
-  heap_used: number;
-  rss: number;
-  external: number;
-  array_buffers: number;
-  cpu_usage_pct: number;
-  event_loop_lag: number;
-  uss: number | null;
-  pss: number | null;
-  vms: number | null;
-  swap: number | null;
-  pid: number | null;
-  threads: number | null;
-  event_loop_p50: number | null;
-  event_loop_p99: number | null;
-  ppid: number | null;
-  command: string | null;
-  sdk_version: string;
-  runtime_version: string;
-}
+/**
+ * One stored MetricsEntry: every field present, the optional extension fields null when the
+ * sender did not send them, plus the batch's versions. Derived from the wire type so the two
+ * cannot drift apart.
+ */
+export type MetricSample = {
+  [K in keyof MetricsEntry]-?: undefined extends MetricsEntry[K] ? Exclude<MetricsEntry[K], undefined> | null : MetricsEntry[K];
+} & { sdk_version: string; runtime_version: string };
 
 export interface ProcessSummary {
   pid: number;
