@@ -21,6 +21,8 @@ import { wake } from './ring/writer';
 import { installExitHooks } from './exit-hooks';
 import type { ExitHooks } from './exit-hooks';
 import { writeStderr } from './stderr';
+import { startMainThreadSampler } from './metrics/main-thread-sampler';
+import type { MainThreadSampler } from './metrics/main-thread-sampler';
 import { activateTracer, deactivateTracer } from './tracing/tracer';
 import { SDK_NAME, SDK_VERSION, USER_AGENT } from './version';
 import type { WorkerInit, WorkerMessage } from './worker/protocol';
@@ -44,6 +46,12 @@ export interface TeracronStats {
   /** Recorded but not yet accounted for: in the ring, in a batch, or on the wire. */
   pending: number;
   lastError: string | null;
+  /** Process-metrics entries read (one per watched process per sampling round). */
+  metricsSampled: number;
+  /** Of those, accepted by the endpoint. */
+  metricsSent: number;
+  /** Of those, refused or given up after retries. */
+  metricsDropped: number;
 }
 
 type State = 'new' | 'running' | 'stopping' | 'stopped';
@@ -79,6 +87,16 @@ function workerInit(config: TeracronConfig, sab: SharedArrayBuffer): WorkerInit 
     maxSendAttempts: config.maxSendAttempts,
     emitLifecycleEvents: config.traceEmitEvents,
     debug: config.debug,
+    metrics: config.metricsEnabled
+      ? {
+          rootPid: config.targetPid ?? process.pid,
+          self: config.targetPid === null || config.targetPid === process.pid,
+          children: config.monitorChildren,
+          intervalMs: config.intervalS * 1000,
+          maxRounds: config.maxBufferSize,
+          deadlineMs: config.flushDeadlineS * 1000,
+        }
+      : null,
     resource: {
       service: config.service,
       environment: config.environment,
@@ -99,6 +117,7 @@ export class TeracronClient {
   #live: Recorder | null = null;
   #pool: Piscina | null = null;
   #hooks: ExitHooks | null = null;
+  #mainSampler: MainThreadSampler | null = null;
   #droppedNotRunning = 0;
   #stopping: Promise<void> | null = null;
 
@@ -135,8 +154,14 @@ export class TeracronClient {
       writeStderr(`the telemetry worker failed: ${err instanceof Error ? err.message : String(err)}; spans are no longer shipped.`);
     });
     this.#pool = pool;
+    // Heap and event-loop figures belong to this process; a sidecar watching another has none.
+    const watchingSelf = config.targetPid === null || config.targetPid === process.pid;
+    if (config.metricsEnabled && watchingSelf) this.#mainSampler = startMainThreadSampler(this.#views, config.intervalS * 1000);
     this.#hooks = installExitHooks({
-      hasUnshipped: () => this.stats().pending > 0,
+      hasUnshipped: () => {
+        const stats = this.stats();
+        return stats.pending > 0 || stats.metricsSampled > stats.metricsSent + stats.metricsDropped;
+      },
       views: this.#views,
       exitTimeoutMs: config.exitTimeoutMs,
     });
@@ -183,6 +208,9 @@ export class TeracronClient {
     this.#live = null;
     deactivateTracer(this.#recorder!);
     this.#hooks?.remove();
+    // One last reading of heap and event loop for the worker's final sample.
+    this.#mainSampler?.sample();
+    this.#mainSampler?.stop();
     const pool = this.#pool!;
     const views = this.#views!;
     const budget = Math.max(this.config.exitTimeoutMs, 1);
@@ -223,6 +251,9 @@ export class TeracronClient {
       bytesSent: worker?.bytesSent ?? 0,
       pending: produced - sent - droppedRingFull - droppedSendFailed,
       lastError: worker?.lastError ?? null,
+      metricsSampled: worker?.metricsSampled ?? 0,
+      metricsSent: worker?.metricsSent ?? 0,
+      metricsDropped: worker?.metricsDropped ?? 0,
     };
   }
 

@@ -58,6 +58,18 @@ export interface TeracronOptions {
    */
   targetPid?: number | null;
 
+  /**
+   * Also sample every descendant of the watched process as it appears (what
+   * `teracron run --children` sets). Env: `TERACRON_MONITOR_CHILDREN`. Default false.
+   */
+  monitorChildren?: boolean;
+
+  /**
+   * Sample process metrics (memory, CPU, heap, event-loop delay) every `intervalS` and send
+   * them to `/api/ingest`. Env: `TERACRON_METRICS_ENABLED`. Default true.
+   */
+  metricsEnabled?: boolean;
+
   /** Record spans and events. Env: `TERACRON_TRACING_ENABLED`. Default true. */
   tracingEnabled?: boolean;
 

@@ -28,6 +28,8 @@ export interface TeracronConfig {
   readonly debug: boolean;
   /** `null`: sample the current process. */
   readonly targetPid: number | null;
+  readonly monitorChildren: boolean;
+  readonly metricsEnabled: boolean;
   readonly tracingEnabled: boolean;
   readonly traceBatchSize: number;
   readonly traceFlushIntervalS: number;
@@ -66,7 +68,7 @@ export const NUMBER_RULES = {
 // A Record over keyof makes the compiler insist this list follows TeracronOptions.
 const KNOWN_OPTIONS: Record<keyof TeracronOptions, true> = {
   apiKey: true, domain: true, intervalS: true, maxBufferSize: true, flushDeadlineS: true, timeoutS: true,
-  debug: true, targetPid: true, tracingEnabled: true, traceBatchSize: true, traceFlushInterval: true,
+  debug: true, targetPid: true, monitorChildren: true, metricsEnabled: true, tracingEnabled: true, traceBatchSize: true, traceFlushInterval: true,
   traceSampleRate: true, tracingScrubber: true, traceEmitEvents: true, service: true, environment: true,
   wireFormat: true, caFile: true, exitTimeoutMs: true, ringBytes: true, maxSendAttempts: true,
 };
@@ -99,6 +101,8 @@ export function resolveConfig(options: TeracronOptions = {}, env: Env = process.
     timeoutS: number(NUMBER_RULES.timeoutS, options.timeoutS),
     debug: readBoolean('debug', options.debug, 'TERACRON_DEBUG', env, false),
     targetPid: resolveTargetPid(options, env),
+    monitorChildren: readBoolean('monitorChildren', options.monitorChildren, 'TERACRON_MONITOR_CHILDREN', env, false),
+    metricsEnabled: readBoolean('metricsEnabled', options.metricsEnabled, 'TERACRON_METRICS_ENABLED', env, true),
     tracingEnabled: readBoolean('tracingEnabled', options.tracingEnabled, 'TERACRON_TRACING_ENABLED', env, true),
     traceBatchSize: number(NUMBER_RULES.traceBatchSize, options.traceBatchSize),
     traceFlushIntervalS: number(NUMBER_RULES.traceFlushInterval, options.traceFlushInterval),

@@ -5,12 +5,12 @@
  * and a single-producer/single-consumer ring of variable-length records. The main thread is the
  * only producer, the worker the only consumer.
  *
- *   byte 0                                                            CONTROL_BYTES
- *   ┌─ line 0 ─┬─ line 1 ─┬─ line 2 ───────┬─ line 3 ─────┬─ lines 4-5 ─┬─ line 6 ─┐
- *   │ HEAD     │ TAIL     │ DOORBELL       │ FLUSH_REQ    │ worker      │ ERROR_SEQ│
- *   │          │          │ SLEEPING       │ FLUSH_DONE   │ stats (f64) │ ERROR_LEN│
- *   │          │          │ WAKE_BYTES     │ STOP         │             │          │
- *   └──────────┴──────────┴────────────────┴──────────────┴─────────────┴──────────┘
+ *   byte 0                                                                            CONTROL_BYTES
+ *   ┌─ line 0 ─┬─ line 1 ─┬─ line 2 ───┬─ line 3 ──┬─ lines 4-5 ─┬─ line 6 ─┬─ line 7 ─┬─ line 8 ──────┬─ line 9 ─┐
+ *   │ HEAD     │ TAIL     │ DOORBELL   │ FLUSH_REQ │ worker      │ ERROR_SEQ│ (unused) │ main-thread   │ MAIN_SEQ │
+ *   │          │          │ SLEEPING   │ FLUSH_DONE│ stats (f64) │ ERROR_LEN│          │ metrics (f64) │          │
+ *   │          │          │ WAKE_BYTES │ FINAL     │             │          │          │               │          │
+ *   └──────────┴──────────┴────────────┴───────────┴─────────────┴──────────┴──────────┴───────────────┴──────────┘
  *   ┌─ ERROR_TEXT (ERROR_TEXT_BYTES, UTF-8) ─┐┌─ ring data (capacity bytes, a power of two) ──────┐
  *
  * HEAD and TAIL are byte counters that only grow and wrap as int32; `(head - tail) | 0` is the
@@ -90,8 +90,27 @@ export const STAT_RETRIES = 34;
 export const STAT_BATCHES = 35;
 export const STAT_BYTES_SENT = 36;
 export const STAT_REJECTED = 37;
+/** Process-metrics snapshots taken, accepted by the endpoint, and dropped (refused or given up). */
+export const STAT_METRICS_SAMPLED = 38;
+export const STAT_METRICS_SENT = 39;
+export const STAT_METRICS_DROPPED = 40;
 
-export const CONTROL_BYTES = 512;
+/**
+ * The main thread's latest figures (line 8, float64), which only it can read: V8 heap and
+ * event-loop delay. The worker reads them when it samples the process. MAIN_SEQ (int32, line
+ * 9) is a seqlock, odd while the main thread writes. See src/ring/main-metrics.ts.
+ */
+export const MAIN_SAMPLED_AT = 64;
+export const MAIN_HEAP_TOTAL = 65;
+export const MAIN_HEAP_USED = 66;
+export const MAIN_EXTERNAL = 67;
+export const MAIN_EL_MEAN_US = 68;
+export const MAIN_EL_P50_US = 69;
+export const MAIN_EL_P99_US = 70;
+export const MAIN_EL_MAX_US = 71;
+export const MAIN_SEQ = 144;
+
+export const CONTROL_BYTES = 640;
 export const ERROR_TEXT_BYTES = 1024;
 export const DATA_OFFSET = CONTROL_BYTES + ERROR_TEXT_BYTES;
 

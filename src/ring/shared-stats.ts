@@ -10,6 +10,9 @@ import {
   STAT_BATCHES,
   STAT_BYTES_SENT,
   STAT_DROPPED_SEND,
+  STAT_METRICS_DROPPED,
+  STAT_METRICS_SAMPLED,
+  STAT_METRICS_SENT,
   STAT_REJECTED,
   STAT_RETRIES,
   STAT_SENT,
@@ -24,6 +27,9 @@ export interface WorkerCounters {
   batches: number;
   bytesSent: number;
   lastError: string | null;
+  metricsSampled: number;
+  metricsSent: number;
+  metricsDropped: number;
 }
 
 export function addStat(views: RingViews, slot: number, amount: number): void {
@@ -52,6 +58,9 @@ export function readWorkerCounters(views: RingViews): WorkerCounters {
     batches: stats[STAT_BATCHES]!,
     bytesSent: stats[STAT_BYTES_SENT]!,
     lastError: readLastError(views),
+    metricsSampled: stats[STAT_METRICS_SAMPLED]!,
+    metricsSent: stats[STAT_METRICS_SENT]!,
+    metricsDropped: stats[STAT_METRICS_DROPPED]!,
   };
 }
 

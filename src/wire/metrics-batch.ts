@@ -20,7 +20,7 @@
  *   | 5  | external       | bytes (V8)                                            |
  *   | 6  | array_buffers  | bytes (V8)                                            |
  *   | 7  | cpu_usage_pct  | basis points, 0-10000                                 |
- *   | 8  | event_loop_lag | µs                                                    |
+ *   | 8  | event_loop_lag | µs, the longest event-loop delay since the last sample |
  *   |    | -- extensions of this project; readers of the base schema skip them --  |
  *   | 9  | uss            | bytes, unique set size                                |
  *   | 10 | pss            | bytes, proportional set size                          |

@@ -15,7 +15,7 @@ import { sealEnvelope } from '../wire/envelope';
 import { writeStderr } from '../stderr';
 import { lifecycleEvents } from './lifecycle-events';
 import { decodeEvent, decodeSpan } from './records';
-import { deliver } from './sender';
+import { TELEMETRY_COUNTERS, deliver } from './sender';
 import type { SenderState } from './sender';
 import { refreshWallClock } from './wall-clock';
 import type { WallClock } from './wall-clock';
@@ -151,7 +151,7 @@ async function dispatch(b: BatcherState, kind: 'trace' | 'event', items: number,
     writeStderr(text);
     return;
   }
-  const sending: Promise<void> = deliver(b.sender, { path: INGEST_PATHS[kind], kind, body, items }).finally(() => {
+  const sending: Promise<void> = deliver(b.sender, { path: INGEST_PATHS[kind], kind, body, items, counters: TELEMETRY_COUNTERS }).finally(() => {
     b.inFlight.delete(sending);
   });
   b.inFlight.add(sending);

@@ -20,6 +20,9 @@ import { writeStderr } from '../stderr';
 import type { WorkerInit, WorkerMessage } from './protocol';
 import { Transport } from './transport';
 import { createWallClock } from './wall-clock';
+import { flushMetrics, shipIfDue, startMetricsLoop, stopMetricsLoop } from './metrics-loop';
+import type { MetricsLoop } from './metrics-loop';
+import { SDK_VERSION } from '../version';
 
 /**
  * The high-water mark: a sleeping worker is woken once the ring is this full (an eighth: about
@@ -33,6 +36,9 @@ interface LoopState {
   readonly batcher: BatcherState;
   readonly transport: Transport;
   readonly flushIntervalMs: number;
+  readonly metrics: MetricsLoop | null;
+  /** Set by stop(): the last pass also takes a final metrics reading. */
+  stopping: boolean;
   stopped: boolean;
   /** Resolvers of `flush` tasks waiting for the next completed pass. */
   waiters: Array<() => void>;
@@ -56,10 +62,11 @@ function start(config: WorkerInit): LoopState {
     caPem: config.caPem,
     connections: 8,
   });
+  const publicKey = loadPublicKey(config.publicKeyPem);
   const batcher = createBatcher({
     reader,
     clock: createWallClock(config.producerOrigin),
-    publicKey: loadPublicKey(config.publicKeyPem),
+    publicKey,
     slug: config.slug,
     resource: config.resource,
     format: config.wireFormat,
@@ -75,10 +82,23 @@ function start(config: WorkerInit): LoopState {
       reported: new Set(),
     },
   });
+  const metrics =
+    config.metrics === null
+      ? null
+      : startMetricsLoop(config.metrics, {
+          views: reader.views,
+          sender: batcher.sender,
+          publicKey,
+          sdkVersion: SDK_VERSION,
+          runtimeVersion: process.versions.node,
+          debug: config.debug,
+        });
   const loop: LoopState = {
     batcher,
     transport,
     flushIntervalMs: config.flushIntervalMs,
+    metrics,
+    stopping: false,
     stopped: false,
     waiters: [],
     kick: () => {},
@@ -98,10 +118,15 @@ async function runLoop(loop: LoopState): Promise<void> {
     const waiters = loop.waiters;
     loop.waiters = [];
     const syncRequest = Atomics.load(ctrl, FLUSH_REQ);
+    const exiting = syncRequest !== Atomics.load(ctrl, FLUSH_DONE);
     checkFinal(loop);
+    if (loop.metrics !== null) shipIfDue(loop.metrics);
     await pumpAll(loop.batcher);
-    if (waiters.length > 0 || syncRequest !== Atomics.load(ctrl, FLUSH_DONE)) {
+    if (waiters.length > 0 || exiting) {
+      // At exit and at stop, one last reading, so the series ends where the process did.
+      const metricsDone = loop.metrics === null ? null : flushMetrics(loop.metrics, exiting || loop.stopping);
       await settle(loop.batcher);
+      await metricsDone;
       for (const resolve of waiters) resolve();
       Atomics.store(ctrl, FLUSH_DONE, syncRequest);
       Atomics.notify(ctrl, FLUSH_DONE);
@@ -163,7 +188,9 @@ function flush(loop: LoopState): Promise<void> {
 }
 
 async function stop(loop: LoopState): Promise<void> {
+  loop.stopping = true;
   await flush(loop);
+  if (loop.metrics !== null) stopMetricsLoop(loop.metrics);
   loop.stopped = true;
   loop.kick();
   Atomics.add(loop.batcher.reader.views.ctrl, DOORBELL, 1);

@@ -22,6 +22,22 @@ export interface WorkerInit {
   emitLifecycleEvents: boolean;
   debug: boolean;
   resource: WireResource;
+  /** Process metrics, or null when off (metricsEnabled: false). */
+  metrics: WorkerMetricsInit | null;
+}
+
+export interface WorkerMetricsInit {
+  /** The process sampled: this one, or a sidecar's target. */
+  rootPid: number;
+  /** rootPid is this process, so the main thread's heap and event-loop figures apply. */
+  self: boolean;
+  /** Also sample every descendant of rootPid (teracron run --children). */
+  children: boolean;
+  intervalMs: number;
+  /** maxBufferSize: sampling rounds buffered before a send. */
+  maxRounds: number;
+  /** flushDeadlineS in ms: the longest an entry waits in the buffer. */
+  deadlineMs: number;
 }
 
 export type WorkerMessage =

@@ -4,7 +4,7 @@
  * Every outcome lands in the shared counters. Once the process is exiting (`final`), a batch
  * gets one more attempt and no sleep, so exit stays bounded even with no endpoint at all.
  */
-import { STAT_BATCHES, STAT_BYTES_SENT, STAT_DROPPED_SEND, STAT_REJECTED, STAT_RETRIES, STAT_SENT } from '../ring/layout';
+import { STAT_BATCHES, STAT_BYTES_SENT, STAT_DROPPED_SEND, STAT_METRICS_DROPPED, STAT_METRICS_SENT, STAT_REJECTED, STAT_RETRIES, STAT_SENT } from '../ring/layout';
 import type { RingViews } from '../ring/layout';
 import { addStat, setLastError } from '../ring/shared-stats';
 import { writeStderr } from '../stderr';
@@ -27,11 +27,25 @@ export const BACKOFF_BASE_MS = 250;
 export const BACKOFF_CAP_MS = 30_000;
 export const RETRY_AFTER_CAP_MS = 60_000;
 
+/** Which shared counters a batch's items land in (slot indexes into the stats area). */
+export interface ItemCounters {
+  sent: number;
+  dropped: number;
+  /** Refused with a non-retryable status; also counted in `dropped`. -1: not kept apart. */
+  rejected: number;
+}
+
+/** Spans and events: these balance against what the application produced. */
+export const TELEMETRY_COUNTERS: ItemCounters = { sent: STAT_SENT, dropped: STAT_DROPPED_SEND, rejected: STAT_REJECTED };
+/** Process-metrics snapshots, counted apart so that spans' sent + dropped == produced holds. */
+export const METRICS_COUNTERS: ItemCounters = { sent: STAT_METRICS_SENT, dropped: STAT_METRICS_DROPPED, rejected: -1 };
+
 export interface Batch {
   path: string;
   kind: string;
   body: Uint8Array;
   items: number;
+  counters: ItemCounters;
 }
 
 export async function deliver(s: SenderState, batch: Batch): Promise<void> {
@@ -41,7 +55,7 @@ export async function deliver(s: SenderState, batch: Batch): Promise<void> {
     try {
       result = await s.transport.post(batch.path, batch.body);
       if (result.status >= 200 && result.status < 300) {
-        addStat(s.views, STAT_SENT, batch.items);
+        addStat(s.views, batch.counters.sent, batch.items);
         addStat(s.views, STAT_BATCHES, 1);
         addStat(s.views, STAT_BYTES_SENT, batch.body.byteLength);
         if (s.debug) writeStderr(`sent ${batch.items} ${batch.kind} items (${batch.body.byteLength} bytes) to ${batch.path}: ${result.status}`);
@@ -57,10 +71,10 @@ export async function deliver(s: SenderState, batch: Batch): Promise<void> {
     }
     setLastError(s.views, failure);
     if (s.final || attempt >= s.maxAttempts) {
-      addStat(s.views, STAT_DROPPED_SEND, batch.items);
+      addStat(s.views, batch.counters.dropped, batch.items);
       if (s.debug || !s.reported.has('gave-up')) {
         s.reported.add('gave-up');
-        writeStderr(`dropped ${batch.items} ${batch.kind} items after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${failure} (counted in stats().droppedSendFailed)`);
+        writeStderr(`dropped ${batch.items} ${batch.kind} items after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${failure} (counted in stats().${batch.counters === METRICS_COUNTERS ? 'metricsDropped' : 'droppedSendFailed'})`);
       }
       return;
     }
@@ -82,8 +96,8 @@ export function backoffDelay(attempt: number, retryAfterMs: number | null): numb
 }
 
 function reject(s: SenderState, batch: Batch, result: PostResult, failure: string): void {
-  addStat(s.views, STAT_DROPPED_SEND, batch.items);
-  addStat(s.views, STAT_REJECTED, batch.items);
+  addStat(s.views, batch.counters.dropped, batch.items);
+  if (batch.counters.rejected >= 0) addStat(s.views, batch.counters.rejected, batch.items);
   setLastError(s.views, failure);
   if (s.reported.has(result.status)) return;
   s.reported.add(result.status);

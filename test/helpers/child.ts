@@ -48,7 +48,7 @@ export function runNode(args: string[], env: Record<string, string | undefined>,
   });
 }
 
-export async function runFixture(name: string, env: Record<string, string>, timeoutMs = 30_000): Promise<ChildResult> {
+export async function runFixture(name: string, env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<ChildResult> {
   const result = await runNode([fixturePath(name)], env, timeoutMs);
   const lines = result.stdout
     .split('\n')

@@ -10,6 +10,10 @@ import type { KeyObject } from 'node:crypto';
 import { openEnvelope } from '../../src/wire/envelope';
 import { decodeBatch } from '../../src/wire/batch-codec';
 import type { TelemetryBatch, WireEvent, WireSpan } from '../../src/wire/batch-codec';
+import { decodeMetricsBatch } from '../../src/wire/metrics-batch';
+import type { MetricsBatch, MetricsEntry } from '../../src/wire/metrics-batch';
+
+const METRICS_PATH = '/api/ingest';
 
 export interface Reply {
   status: number;
@@ -30,7 +34,12 @@ export interface ReceivedRequest {
 export interface Receiver {
   url: string;
   port: number;
+  /** Trace, event and log requests (what `respond` scripts), in arrival order. */
   requests: ReceivedRequest[];
+  /** MetricsBatch requests to /api/ingest, kept apart so scripted answers stay about traces. */
+  metricsRequests: Array<{ at: number; status: number; batch: MetricsBatch | null }>;
+  /** Entries of metrics batches answered 2xx, in arrival order. */
+  metrics: MetricsEntry[];
   /** Spans and events from batches answered 2xx, in arrival order. */
   spans: WireSpan[];
   events: WireEvent[];
@@ -45,12 +54,15 @@ export async function startReceiver(privateKey: KeyObject, respond?: (index: num
   const spans: WireSpan[] = [];
   const events: WireEvent[] = [];
   const batchIds: string[] = [];
+  const metricsRequests: Receiver['metricsRequests'] = [];
+  const metrics: MetricsEntry[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => handle(req, res, Buffer.concat(chunks)));
   });
   function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    if (req.url === METRICS_PATH) return handleMetrics(res, body);
     const index = requests.length;
     const reply = respond?.(index, req) ?? { status: 202 };
     let plaintext: Buffer | null = null;
@@ -72,12 +84,27 @@ export async function startReceiver(privateKey: KeyObject, respond?: (index: num
     res.writeHead(status, { 'content-type': 'application/json', ...reply.headers });
     res.end(reply.body ?? JSON.stringify({ accepted: batch === null ? 0 : 1 }));
   }
+  function handleMetrics(res: ServerResponse, body: Buffer): void {
+    let batch: MetricsBatch | null = null;
+    let status = 202;
+    try {
+      batch = decodeMetricsBatch(openEnvelope(body, privateKey));
+      metrics.push(...batch.entries);
+    } catch {
+      status = 400;
+    }
+    metricsRequests.push({ at: Date.now(), status, batch });
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ accepted: batch === null ? 0 : batch.entries.length }));
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
+    metricsRequests,
+    metrics,
     spans,
     events,
     batchIds,
