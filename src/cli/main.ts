@@ -14,6 +14,8 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   keygen: { summary: 'make an RSA-4096 key pair and a project slug: keygen --dir <dir> [--tls]', load: () => import('./keygen.js') },
   collector: { summary: 'run the collector: collector --data <dir> [--host 127.0.0.1] [--port 7777] [--tls-cert f --tls-key f]', load: () => import('./collector.js') },
+  run: { summary: 'run a command and monitor its memory and CPU: run [--children] -- <command> [args…]', load: () => import('./run.js') },
+  agent: { summary: 'the sidecar: monitor a running process until it exits: agent --pid <pid> [--children]', load: () => import('./agent.js') },
   whoami: { summary: 'which project the API key belongs to', load: () => import('./query-commands.js') },
   events: { summary: 'recent workflow runs: events [--workflow w] [--status s] [--limit n] [--since iso]', load: () => import('./query-commands.js') },
   workflows: { summary: 'workflows with run counts and failures', load: () => import('./query-commands.js') },

@@ -1,0 +1,72 @@
+/**
+ * What `teracron run` and `teracron-agent` share: an agent client that samples another process
+ * (and, if asked, its descendants) instead of its own, and a cheap check that the watched
+ * process is still the same one.
+ */
+import { writeSync } from 'node:fs';
+import { TeracronClient } from '../client';
+import { TeracronConfigError, TeracronProcessError } from '../errors';
+import { readProcess } from '../process';
+
+export interface MonitorFlags {
+  'api-key'?: string | undefined;
+  domain?: string | undefined;
+  interval?: string | undefined;
+  service?: string | undefined;
+  debug?: boolean | undefined;
+}
+
+/** Flags both commands take, for node:util parseArgs. */
+export const MONITOR_OPTIONS = {
+  'api-key': { type: 'string' },
+  domain: { type: 'string' },
+  interval: { type: 'string' },
+  service: { type: 'string' },
+  debug: { type: 'boolean' },
+} as const;
+
+/**
+ * Starts sampling `pid`. A configuration problem (no key, say) is reported and gives null, so
+ * that `teracron run` still runs the command: monitoring must never stop the work itself.
+ */
+export function startMonitor(command: string, pid: number, children: boolean, flags: MonitorFlags): TeracronClient | null {
+  try {
+    return new TeracronClient({
+      ...(flags['api-key'] !== undefined ? { apiKey: flags['api-key'] } : {}),
+      ...(flags.domain !== undefined ? { domain: flags.domain } : {}),
+      ...(flags.interval !== undefined ? { intervalS: Number(flags.interval) } : {}),
+      ...(flags.service !== undefined ? { service: flags.service } : {}),
+      ...(flags.debug ? { debug: true } : {}),
+      targetPid: pid,
+      monitorChildren: children,
+      // A sidecar records no spans of its own.
+      tracingEnabled: false,
+    }).start();
+  } catch (err) {
+    if (!(err instanceof TeracronConfigError)) throw err;
+    writeSync(2, `${command}: not monitoring process ${pid}: ${err.message}\n`);
+    return null;
+  }
+}
+
+/**
+ * True while `pid` is the process that started at `startTime`. A reused pid is a different
+ * process; one we may not read (another user's) is judged by signal 0, as `kill -0` does.
+ */
+export function isSameProcess(pid: number, startTime: number | null): boolean {
+  try {
+    return startTime === null || readProcess(pid).startTime === startTime;
+  } catch (err) {
+    if (err instanceof TeracronProcessError && err.reason === 'forbidden') return signalZero(pid);
+    return false;
+  }
+}
+
+function signalZero(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
