@@ -12,11 +12,12 @@ import type { Bench, BenchRow } from './harness';
 import { ingest } from './ingest';
 import { memory } from './memory';
 import { pipeline } from './pipeline';
+import { processSample } from './process-sample';
 import { recordSpan } from './record-span';
 import { spanCost } from './span-cost';
 import { machine } from './stats';
 
-const BENCHES: Bench[] = [spanCost, recordSpan, pipeline, memory, ingest];
+const BENCHES: Bench[] = [spanCost, recordSpan, pipeline, memory, ingest, processSample];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

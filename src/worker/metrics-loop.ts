@@ -42,7 +42,7 @@ export function startMetricsLoop(init: WorkerMetricsInit, deps: MetricsLoopDeps)
   let reader: ProcessReader;
   try {
     // Loaded here, not at the top: only the worker needs the addon, and only with metrics on.
-    reader = (require('../process') as { activeReader: () => ProcessReader }).activeReader();
+    reader = (require('../process/active') as typeof import('../process/active')).activeReader();
   } catch (err) {
     writeStderr(`process metrics are off: no process reader could be loaded (${err instanceof Error ? err.message : String(err)})`);
     return null;
