@@ -1,8 +1,8 @@
 /**
  * The main thread's figures, handed to the worker through the shared buffer: the V8 heap of
  * the main isolate and the main event loop's delay can only be read on the main thread, and
- * the worker samples everything else. A seqlock (MAIN_SEQ odd while writing) keeps the worker
- * from reading a half-written set; the writer never waits.
+ * the worker samples everything else. A seqlock on MAIN_SEQ keeps the worker from reading a
+ * half-written set; the writer never waits.
  */
 import {
   MAIN_EL_MAX_US,
@@ -16,6 +16,7 @@ import {
   MAIN_SEQ,
 } from './layout';
 import type { RingViews } from './layout';
+import { readSeqlocked, writeSeqlocked } from './seqlock';
 
 export interface MainThreadFigures {
   /** Unix ms of the reading. */
@@ -31,37 +32,30 @@ export interface MainThreadFigures {
 }
 
 export function writeMainFigures(views: RingViews, figures: MainThreadFigures): void {
-  const { ctrl, stats } = views;
-  Atomics.add(ctrl, MAIN_SEQ, 1);
-  stats[MAIN_SAMPLED_AT] = figures.sampledAt;
-  stats[MAIN_HEAP_TOTAL] = figures.heapTotal;
-  stats[MAIN_HEAP_USED] = figures.heapUsed;
-  stats[MAIN_EXTERNAL] = figures.external;
-  stats[MAIN_EL_MEAN_US] = figures.eventLoopMeanUs;
-  stats[MAIN_EL_P50_US] = figures.eventLoopP50Us;
-  stats[MAIN_EL_P99_US] = figures.eventLoopP99Us;
-  stats[MAIN_EL_MAX_US] = figures.eventLoopMaxUs;
-  Atomics.add(ctrl, MAIN_SEQ, 1);
+  const { stats } = views;
+  writeSeqlocked(views.ctrl, MAIN_SEQ, () => {
+    stats[MAIN_SAMPLED_AT] = figures.sampledAt;
+    stats[MAIN_HEAP_TOTAL] = figures.heapTotal;
+    stats[MAIN_HEAP_USED] = figures.heapUsed;
+    stats[MAIN_EXTERNAL] = figures.external;
+    stats[MAIN_EL_MEAN_US] = figures.eventLoopMeanUs;
+    stats[MAIN_EL_P50_US] = figures.eventLoopP50Us;
+    stats[MAIN_EL_P99_US] = figures.eventLoopP99Us;
+    stats[MAIN_EL_MAX_US] = figures.eventLoopMaxUs;
+  });
 }
 
 /** The latest complete set, or null when the main thread never wrote one (e.g. sidecar mode). */
 export function readMainFigures(views: RingViews): MainThreadFigures | null {
-  const { ctrl, stats } = views;
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const before = Atomics.load(ctrl, MAIN_SEQ);
-    if (before === 0) return null;
-    if (before & 1) continue;
-    const figures: MainThreadFigures = {
-      sampledAt: stats[MAIN_SAMPLED_AT]!,
-      heapTotal: stats[MAIN_HEAP_TOTAL]!,
-      heapUsed: stats[MAIN_HEAP_USED]!,
-      external: stats[MAIN_EXTERNAL]!,
-      eventLoopMeanUs: stats[MAIN_EL_MEAN_US]!,
-      eventLoopP50Us: stats[MAIN_EL_P50_US]!,
-      eventLoopP99Us: stats[MAIN_EL_P99_US]!,
-      eventLoopMaxUs: stats[MAIN_EL_MAX_US]!,
-    };
-    if (Atomics.load(ctrl, MAIN_SEQ) === before) return figures;
-  }
-  return null;
+  const { stats } = views;
+  return readSeqlocked(views.ctrl, MAIN_SEQ, () => ({
+    sampledAt: stats[MAIN_SAMPLED_AT]!,
+    heapTotal: stats[MAIN_HEAP_TOTAL]!,
+    heapUsed: stats[MAIN_HEAP_USED]!,
+    external: stats[MAIN_EXTERNAL]!,
+    eventLoopMeanUs: stats[MAIN_EL_MEAN_US]!,
+    eventLoopP50Us: stats[MAIN_EL_P50_US]!,
+    eventLoopP99Us: stats[MAIN_EL_P99_US]!,
+    eventLoopMaxUs: stats[MAIN_EL_MAX_US]!,
+  }));
 }

@@ -18,6 +18,7 @@ import {
   STAT_SENT,
 } from './layout';
 import type { RingViews } from './layout';
+import { readSeqlocked, writeSeqlocked } from './seqlock';
 
 export interface WorkerCounters {
   sent: number;
@@ -42,10 +43,10 @@ const decoder = new TextDecoder();
 /** Seqlock write: odd sequence while the text is being replaced. */
 export function setLastError(views: RingViews, text: string): void {
   const { ctrl, errorText } = views;
-  Atomics.add(ctrl, ERROR_SEQ, 1);
-  const { written } = encoder.encodeInto(text, errorText.subarray(0, ERROR_TEXT_BYTES));
-  Atomics.store(ctrl, ERROR_LEN, written);
-  Atomics.add(ctrl, ERROR_SEQ, 1);
+  writeSeqlocked(ctrl, ERROR_SEQ, () => {
+    const { written } = encoder.encodeInto(text, errorText.subarray(0, ERROR_TEXT_BYTES));
+    Atomics.store(ctrl, ERROR_LEN, written);
+  });
 }
 
 export function readWorkerCounters(views: RingViews): WorkerCounters {
@@ -66,12 +67,5 @@ export function readWorkerCounters(views: RingViews): WorkerCounters {
 
 function readLastError(views: RingViews): string | null {
   const { ctrl, errorText } = views;
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const before = Atomics.load(ctrl, ERROR_SEQ);
-    if (before === 0) return null;
-    if (before & 1) continue;
-    const text = decoder.decode(errorText.slice(0, Atomics.load(ctrl, ERROR_LEN)));
-    if (Atomics.load(ctrl, ERROR_SEQ) === before) return text;
-  }
-  return null;
+  return readSeqlocked(ctrl, ERROR_SEQ, () => decoder.decode(errorText.slice(0, Atomics.load(ctrl, ERROR_LEN))));
 }

@@ -7,17 +7,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixturePath } from '../helpers/child';
+import { fixturePath, runNode } from '../helpers/child';
+import type { NodeChild, NodeResult } from '../helpers/child';
 import { cliPath, query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import type { CollectorProcess } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 let collector: CollectorProcess;
 
@@ -31,24 +25,8 @@ function agentEnv(extra: Record<string, string> = {}): Record<string, string | u
 }
 
 /** Runs a script with node; `onStart` gets the child (to signal it) once it is running. */
-function runScript(script: string, args: string[], env: Record<string, string | undefined>, onStart?: (child: ReturnType<typeof spawn>) => void): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} ${args.join(' ')} did not finish; stderr: ${stderr}`));
-    }, 60_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-    onStart?.(child);
-  });
+function runScript(script: string, args: string[], env: Record<string, string | undefined>, onStart?: (child: NodeChild) => void): Promise<NodeResult> {
+  return runNode([script, ...args], env, 60_000, onStart);
 }
 
 async function pidsOnCollector(): Promise<Array<{ pid: number; ppid: number | null; command: string | null; samples: number }>> {
@@ -77,7 +55,7 @@ test('teracron run --children monitors the command and its three children, and r
 test('teracron run forwards SIGTERM to the command and exits with its code', { timeout: 60_000 }, async () => {
   const script = "process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(3); }); console.log('ready'); setInterval(() => {}, 1000);";
   const result = await runScript(cliPath(), ['run', '--', process.execPath, '-e', script], agentEnv(), (child) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('ready')) child.kill('SIGTERM');
     });
   });
@@ -88,7 +66,7 @@ test('teracron run forwards SIGTERM to the command and exits with its code', { t
 test('teracron run exits with 128 + the signal that ended the command', { timeout: 60_000 }, async () => {
   const script = "console.log('ready'); setInterval(() => {}, 1000);";
   const result = await runScript(cliPath(), ['run', '--', process.execPath, '-e', script], agentEnv(), (child) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('ready')) child.kill('SIGHUP');
     });
   });

@@ -1,5 +1,7 @@
 /** Runs a compiled script in a child Node process and collects its output and exit. */
 import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 
 export interface NodeResult {
@@ -20,8 +22,13 @@ export function fixturePath(name: string): string {
   return join(__dirname, '..', 'fixtures', `${name}.js`);
 }
 
-/** `node <args…>` with exactly `env` (PATH aside), killed after `timeoutMs`. */
-export function runNode(args: string[], env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<NodeResult> {
+export type NodeChild = ChildProcessByStdio<null, Readable, Readable>;
+
+/**
+ * `node <args…>` with exactly `env` (PATH aside), killed after `timeoutMs`. `onStart` gets the
+ * running child, for tests that signal it or watch its output as it comes.
+ */
+export function runNode(args: string[], env: Record<string, string | undefined>, timeoutMs = 30_000, onStart?: (child: NodeChild) => void): Promise<NodeResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
       env: { PATH: process.env.PATH, ...env },
@@ -45,6 +52,7 @@ export function runNode(args: string[], env: Record<string, string | undefined>,
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, exitedAt });
     });
+    onStart?.(child);
   });
 }
 
