@@ -87,7 +87,15 @@ export async function handleIngest(ctx: IngestContext, kind: 'metrics' | 'trace'
       const batch = decodeMetricsBatch(plaintext);
       const check = validateMetricsBatch(batch);
       if (!check.ok) return reject(400, check.error, check.hint);
-      const stored = ctx.store.insertBatch(slug, { kind: 'metrics', batchId: null, entries: batch.entries, sdkVersion: batch.sdk_version, runtimeVersion: batch.runtime_version });
+      const stored = ctx.store.insertBatch(slug, {
+        kind: 'metrics',
+        batchId: null,
+        entries: batch.entries,
+        sdkVersion: batch.sdk_version,
+        runtimeVersion: batch.runtime_version,
+        service: batch.service || null,
+        host: batch.host || null,
+      });
       return accepted(ctx, res, stored, batch.entries.length);
     }
     const batch: TelemetryBatch = decodeBatch(plaintext);

@@ -70,9 +70,17 @@ export function handleQuery(ctx: QueryContext, path: string, url: URL, req: Inco
         const from = readTime(params, 'from');
         const to = readTime(params, 'to');
         const limit = readLimit(params, 1000, 100_000);
+        const service = params.get('service') || undefined;
         sendJson(res, 200, {
-          samples: ctx.store.metrics(slug, { limit, ...(pid !== undefined ? { pid } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) }),
+          samples: ctx.store.metrics(slug, {
+            limit,
+            ...(pid !== undefined ? { pid } : {}),
+            ...(service !== undefined ? { service } : {}),
+            ...(from !== undefined ? { from } : {}),
+            ...(to !== undefined ? { to } : {}),
+          }),
           pids: ctx.store.pids(slug),
+          services: ctx.store.services(slug),
         });
         return true;
       }

@@ -7,6 +7,8 @@
  *     repeated MetricsEntry entries = 1;
  *     string sdk_version = 2;
  *     string runtime_version = 3;
+ *     string service = 4;        // extension of this project: which service sent the batch
+ *     string host = 5;           // extension of this project: the host it runs on
  *   }
  *
  * MetricsEntry (all varint uint64 unless noted):
@@ -68,7 +70,14 @@ export interface MetricsBatch {
   entries: MetricsEntry[];
   sdk_version: string;
   runtime_version: string;
+  /** Extension (field 4): the sending service, so a collector can chart per service. */
+  service?: string;
+  /** Extension (field 5): the host name. */
+  host?: string;
 }
+
+/** Batch-level string fields by number; 1 (entries) is the repeated message. */
+const BATCH_STRING_FIELDS = { 2: 'sdk_version', 3: 'runtime_version', 4: 'service', 5: 'host' } as const;
 
 type NumericField = Exclude<keyof MetricsEntry, 'command'>;
 
@@ -101,18 +110,20 @@ export function encodeMetricsBatch(batch: MetricsBatch): Uint8Array {
     entryBytes[i] = encoded;
     total += 1 + varintSize(encoded.length) + encoded.length;
   }
-  const sdk = textEncoder.encode(batch.sdk_version ?? '');
-  const runtime = textEncoder.encode(batch.runtime_version ?? '');
-  if (sdk.length > 0) total += 1 + varintSize(sdk.length) + sdk.length;
-  if (runtime.length > 0) total += 1 + varintSize(runtime.length) + runtime.length;
+  const strings: Array<[number, Uint8Array]> = [];
+  for (const [field, name] of Object.entries(BATCH_STRING_FIELDS)) {
+    const bytes = textEncoder.encode(batch[name] ?? '');
+    if (bytes.length === 0) continue;
+    strings.push([Number(field), bytes]);
+    total += 1 + varintSize(bytes.length) + bytes.length;
+  }
 
   const out = new Uint8Array(total);
   let pos = 0;
   for (const encoded of entryBytes) {
     pos = writeBytesField(out, pos, 1, encoded);
   }
-  if (sdk.length > 0) pos = writeBytesField(out, pos, 2, sdk);
-  if (runtime.length > 0) pos = writeBytesField(out, pos, 3, runtime);
+  for (const [field, bytes] of strings) pos = writeBytesField(out, pos, field, bytes);
   return out;
 }
 
@@ -192,15 +203,13 @@ export function decodeMetricsBatch(bytes: Uint8Array): MetricsBatch {
     const tag = readVarint(cur, 'a field tag');
     const field = Math.floor(tag / 8);
     const wireType = tag % 8;
-    if (field >= 1 && field <= 3) {
+    if (field >= 1 && field <= 5) {
       expectWireType(cur, tagAt, field, wireType, WIRE_LEN);
       const length = readLength(cur, tagAt, field);
       if (field === 1) {
         batch.entries.push(decodeEntry(bytes, cur.pos, cur.pos + length, batch.entries.length));
       } else {
-        const text = textDecoder.decode(bytes.subarray(cur.pos, cur.pos + length));
-        if (field === 2) batch.sdk_version = text;
-        else batch.runtime_version = text;
+        batch[BATCH_STRING_FIELDS[field as 2 | 3 | 4 | 5]] = textDecoder.decode(bytes.subarray(cur.pos, cur.pos + length));
       }
       cur.pos += length;
     } else {

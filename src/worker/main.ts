@@ -91,6 +91,8 @@ function start(config: WorkerInit): LoopState {
           publicKey,
           sdkVersion: SDK_VERSION,
           runtimeVersion: process.versions.node,
+          service: config.resource.service ?? '',
+          host: config.resource.host ?? '',
           debug: config.debug,
         });
   const loop: LoopState = {

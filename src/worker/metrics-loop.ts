@@ -35,6 +35,8 @@ export interface MetricsLoopDeps {
   publicKey: KeyObject;
   sdkVersion: string;
   runtimeVersion: string;
+  service: string;
+  host: string;
   debug: boolean;
 }
 
@@ -56,6 +58,8 @@ export function startMetricsLoop(init: WorkerMetricsInit, deps: MetricsLoopDeps)
       publicKey: deps.publicKey,
       sdkVersion: deps.sdkVersion,
       runtimeVersion: deps.runtimeVersion,
+      service: deps.service,
+      host: deps.host,
       maxRounds: init.maxRounds,
       deadlineMs: init.deadlineMs,
     }),

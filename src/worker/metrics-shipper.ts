@@ -25,6 +25,9 @@ export interface MetricsShipperInit {
   readonly publicKey: KeyObject;
   readonly sdkVersion: string;
   readonly runtimeVersion: string;
+  /** Sent with every batch (MetricsBatch extensions 4 and 5). */
+  readonly service: string;
+  readonly host: string;
   /** Sampling rounds buffered before a send. */
   readonly maxRounds: number;
   readonly deadlineMs: number;
@@ -74,7 +77,7 @@ export async function settleMetrics(m: MetricsShipper): Promise<void> {
 function send(m: MetricsShipper, entries: MetricsEntry[]): void {
   let body: Uint8Array;
   try {
-    body = sealEnvelope(encodeMetricsBatch({ entries, sdk_version: m.sdkVersion, runtime_version: m.runtimeVersion }), m.publicKey);
+    body = sealEnvelope(encodeMetricsBatch({ entries, sdk_version: m.sdkVersion, runtime_version: m.runtimeVersion, service: m.service, host: m.host }), m.publicKey);
   } catch (err) {
     const text = `could not encode a metrics batch of ${entries.length} entries: ${err instanceof Error ? err.message : String(err)}`;
     addStat(m.views, STAT_METRICS_DROPPED, entries.length);

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { hostname } from 'node:os';
 import { after, before, test } from 'node:test';
 import { encodeApiKey } from '../../src/wire/api-key';
 import { runFixture } from '../helpers/child';
@@ -64,9 +65,12 @@ test('a short script that ends on its own still ships a first and a last sample'
 });
 
 test('down() ships the buffered samples and counts them as sent', { timeout: 30_000 }, async () => {
-  const result = await runFixture('metrics-app', env({ RUN_MS: '1500', STOP: '1' }));
+  const result = await runFixture('metrics-app', env({ RUN_MS: '1500', STOP: '1', TERACRON_SERVICE: 'metrics-fixture' }));
   assert.equal(result.code, 0, result.stderr);
   const pid = result.lines[0]!.pid as number;
+  const batch = receiver.metricsRequests.find((r) => r.batch?.entries.some((e) => e.pid === pid))!.batch!;
+  assert.equal(batch.service, 'metrics-fixture', 'the batch names its service (extension field 4)');
+  assert.equal(batch.host, hostname());
   const stats = result.lines.at(-1)!.stats as Record<string, number>;
   const entries = receiver.metrics.filter((e) => e.pid === pid);
   assert.equal(entries.length, 2);

@@ -80,8 +80,8 @@ function sample(fields: Partial<MetricsEntry> & { timestamp: number }): MetricsE
   };
 }
 
-function metricsBatch(entries: MetricsEntry[]): IngestInput {
-  return { kind: 'metrics', batchId: null, entries, sdkVersion: '0.1.0', runtimeVersion: '20.20.2' };
+function metricsBatch(entries: MetricsEntry[], service: string | null = null, host: string | null = null): IngestInput {
+  return { kind: 'metrics', batchId: null, entries, sdkVersion: '0.1.0', runtimeVersion: '20.20.2', service, host };
 }
 
 // A three-level tree: root R ─┬─ A (failed) ── A1 (failed, later)
@@ -398,7 +398,7 @@ test('metric samples round trip with every base and extension field, extensions 
   const base = sample({ timestamp: T0 + 10_000, heap_total: 1, heap_used: 2, rss: 3, external: 4, array_buffers: 5, cpu_usage_pct: 6, event_loop_lag: 7 });
   assert.deepEqual(store.insertBatch(SLUG, metricsBatch([full, base])), { accepted: 2, duplicate: false });
 
-  const versions = { sdk_version: '0.1.0', runtime_version: '20.20.2' };
+  const versions = { sdk_version: '0.1.0', runtime_version: '20.20.2', service: null, host: null };
   assert.deepEqual(store.metrics(SLUG), [
     { ...full, ...versions },
     {
@@ -423,9 +423,21 @@ test('metrics filter by pid and time range, and limit keeps the latest samples o
   assert.deepEqual(rss(store.metrics(SLUG, { limit: 3 })), [2003, 1004, 2004]);
   assert.deepEqual(rss(store.metrics(SLUG, { pid: 100, limit: 2 })), [1003, 1004]);
   assert.deepEqual(store.pids(SLUG), [
-    { pid: 200, ppid: 100, command: 'worker', first_seen: T0 + 500, last_seen: T0 + 4500, samples: 5 },
-    { pid: 100, ppid: 1, command: 'node a.js', first_seen: T0, last_seen: T0 + 4000, samples: 5 },
+    { pid: 200, ppid: 100, command: 'worker', service: null, host: null, first_seen: T0 + 500, last_seen: T0 + 4500, samples: 5 },
+    { pid: 100, ppid: 1, command: 'node a.js', service: null, host: null, first_seen: T0, last_seen: T0 + 4000, samples: 5 },
   ]);
+});
+
+test('metrics carry the service and host of their batch, filter by service, and list the services', (t) => {
+  const store = openStore(t);
+  store.insertBatch(SLUG, metricsBatch([sample({ timestamp: T0, pid: 10, rss: 1 }), sample({ timestamp: T0 + 1, pid: 10, rss: 2 })], 'shop', 'web-1'));
+  store.insertBatch(SLUG, metricsBatch([sample({ timestamp: T0 + 2, pid: 20, rss: 3 })], 'payments', 'web-2'));
+  store.insertBatch(SLUG, metricsBatch([sample({ timestamp: T0 + 3, pid: 30, rss: 4 })]));
+  assert.deepEqual(store.metrics(SLUG, { service: 'shop' }).map((m) => [m.rss, m.service, m.host]), [[1, 'shop', 'web-1'], [2, 'shop', 'web-1']]);
+  assert.deepEqual(store.metrics(SLUG, { service: 'payments', pid: 20 }).map((m) => m.rss), [3]);
+  assert.deepEqual(store.metrics(SLUG, { service: 'payments', pid: 10 }), []);
+  assert.deepEqual(store.services(SLUG), ['payments', 'shop']);
+  assert.deepEqual(store.pids(SLUG).map((p) => [p.pid, p.service, p.host]), [[30, null, null], [20, 'payments', 'web-2'], [10, 'shop', 'web-1']]);
 });
 
 test('a retried metrics batch stores each (pid, timestamp) sample once', (t) => {
@@ -514,6 +526,25 @@ test('reopening a file keeps its data and does not rerun migrations', (t) => {
   t.after(() => db.close());
   assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+});
+
+test('a file from schema 1 gains the service and host columns and keeps its samples', (t) => {
+  const file = join(tempDir(t), 'teracron.db');
+  const current = CollectorStore.open(file);
+  current.insertBatch(SLUG, metricsBatch([sample({ timestamp: T0, pid: 5, rss: 42 })]));
+  current.close();
+  // Back to what version 1 wrote: no service/host columns, no index on them.
+  const db = new Database(file);
+  db.exec('DROP INDEX metric_samples_service; ALTER TABLE metric_samples DROP COLUMN service; ALTER TABLE metric_samples DROP COLUMN host;');
+  db.pragma('user_version = 1');
+  db.close();
+
+  const migrated = CollectorStore.open(file);
+  t.after(() => migrated.close());
+  assert.equal(migrated.migrationsApplied, SCHEMA_VERSION - 1);
+  assert.deepEqual(migrated.metrics(SLUG).map((m) => [m.pid, m.rss, m.service, m.host]), [[5, 42, null, null]]);
+  migrated.insertBatch(SLUG, metricsBatch([sample({ timestamp: T0 + 1, pid: 5, rss: 43 })], 'shop', 'h'));
+  assert.deepEqual(migrated.services(SLUG), ['shop']);
 });
 
 test('a file from a newer schema is refused with a message saying so', (t) => {

@@ -83,10 +83,10 @@ test('negative, fractional and non-finite values are coerced to unsigned integer
 
 test('unknown fields of every wire type are skipped in the batch and in entries', () => {
   const batchUnknowns = [
-    '2005', // field 4, varint 5
-    '29' + '0102030405060708', // field 5, fixed64
-    '3203' + 'abcdef', // field 6, length-delimited
-    '3d' + '01020304', // field 7, fixed32
+    '3005', // field 6, varint 5
+    '39' + '0102030405060708', // field 7, fixed64
+    '4203' + 'abcdef', // field 8, length-delimited
+    '4d' + '01020304', // field 9, fixed32
     'f8ff0301', // field 8191 (three-byte tag), varint 1
   ].join('');
   const entryUnknowns = [
@@ -114,7 +114,7 @@ test('input cut inside a varint is rejected, naming the entry and byte', () => {
 });
 
 test('an unknown fixed-width field cut short is rejected', () => {
-  rejectsWire(Buffer.from('290102', 'hex'), /unknown field 5 at byte 0 needs 8 bytes but only 2 remain/);
+  rejectsWire(Buffer.from('390102', 'hex'), /unknown field 7 at byte 0 needs 8 bytes but only 2 remain/);
 });
 
 test('a known field with the wrong wire type is rejected', () => {
@@ -123,5 +123,15 @@ test('a known field with the wrong wire type is rejected', () => {
 });
 
 test('a varint longer than 10 bytes is rejected', () => {
-  rejectsWire(Buffer.from('20' + 'ff'.repeat(11), 'hex'), /longer than 10 bytes/);
+  rejectsWire(Buffer.from('30' + 'ff'.repeat(11), 'hex'), /longer than 10 bytes/);
+});
+
+test('the service and host extensions (fields 4 and 5) round-trip and are left out when empty', () => {
+  const entry = { ...ZERO_ENTRY, timestamp: 1_700_000_000_000, rss: 5 };
+  const batch = { entries: [entry], sdk_version: '1', runtime_version: '20', service: 'shop', host: 'web-1' };
+  const bytes = encodeMetricsBatch(batch);
+  assert.deepEqual(decodeMetricsBatch(bytes), batch);
+  assert.equal(Buffer.from(bytes).toString('hex').endsWith('220473686f70' + '2a057765622d31'), true, 'field 4 "shop", then field 5 "web-1"');
+  const bare = encodeMetricsBatch({ entries: [entry], sdk_version: '1', runtime_version: '20', service: '', host: '' });
+  assert.deepEqual(decodeMetricsBatch(bare), { entries: [entry], sdk_version: '1', runtime_version: '20' });
 });

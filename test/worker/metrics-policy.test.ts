@@ -77,7 +77,7 @@ test('descendants are found between rounds, read at once, and dropped when they 
 test('the buffer is due after maxBufferSize rounds or once its oldest entry is flushDeadlineS old', () => {
   const views = ringViews(createRingBuffer(4096));
   const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 4096 });
-  const m = createMetricsShipper({ views, sender: {} as SenderState, publicKey, sdkVersion: '0', runtimeVersion: '20', maxRounds: 3, deadlineMs: 60_000 });
+  const m = createMetricsShipper({ views, sender: {} as SenderState, publicKey, sdkVersion: '0', runtimeVersion: '20', service: 'svc', host: 'h', maxRounds: 3, deadlineMs: 60_000 });
   const entry = (timestamp: number): MetricsEntry => ({ timestamp, heap_total: 0, heap_used: 0, rss: 1, external: 0, array_buffers: 0, cpu_usage_pct: 0, event_loop_lag: 0 });
   assert.equal(isDue(m, 0), false, 'nothing buffered');
   addRound(m, [entry(1_000)], true);

@@ -10,7 +10,8 @@ import type { Db } from './open';
 import { createProjects, ensureProjectId, projectId } from './projects';
 import type { ProjectState } from './projects';
 import {
-  countRows, createQueries, findSpan, listEvents, listMetrics, listPids, listRuns, listWorkflows, traceSpans,
+  countRows, createQueries, findSpan, listEvents, listMetrics, listPids,
+  listServices, listRuns, listWorkflows, traceSpans,
 } from './queries';
 import type { QueryState } from './queries';
 import { applyRetention, createRetention } from './retention';
@@ -94,6 +95,11 @@ export class CollectorStore {
 
   pids(slug: string): ProcessSummary[] {
     return listPids(this.#queries, projectId(this.#projects, slug));
+  }
+
+  /** Services that sent metrics, by name. */
+  services(slug: string): string[] {
+    return listServices(this.#queries, projectId(this.#projects, slug));
   }
 
   counts(slug: string): StoreCounts {

@@ -75,8 +75,8 @@ export function createIngest(db: Db, now: () => number): IngestState {
     insertSample: db.prepare(
       `INSERT INTO metric_samples (project, timestamp, heap_total, heap_used, rss, external, array_buffers,
          cpu_usage_pct, event_loop_lag, uss, pss, vms, swap, pid, threads, event_loop_p50, event_loop_p99, ppid, command,
-         sdk_version, runtime_version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         sdk_version, runtime_version, service, host)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (project, pid, timestamp) DO NOTHING`,
     ),
   } as Omit<IngestState, 'insertBatch'> as IngestState;
@@ -100,7 +100,7 @@ function writeBatch(state: IngestState, project: number, input: IngestInput): In
     case 'event':
       return { accepted: writeEvents(state, project, input.resource, input.events), duplicate: false };
     case 'metrics':
-      return { accepted: writeSamples(state, project, input.entries, input.sdkVersion, input.runtimeVersion), duplicate: false };
+      return { accepted: writeSamples(state, project, input), duplicate: false };
     default:
       throw new TypeError(`Unknown batch kind ${JSON.stringify((input as { kind: unknown }).kind)}: expected "trace", "event" or "metrics".`);
   }
@@ -176,13 +176,15 @@ function writeEvents(state: IngestState, project: number, resource: WireResource
   return events.length;
 }
 
-function writeSamples(state: IngestState, project: number, entries: MetricsEntry[], sdkVersion: string, runtimeVersion: string): number {
+function writeSamples(state: IngestState, project: number, input: Extract<IngestInput, { kind: 'metrics' }>): number {
+  const { sdkVersion, runtimeVersion, service, host } = input;
   let accepted = 0;
-  for (const e of entries) {
+  for (const e of input.entries) {
     accepted += state.insertSample.run(
       project, e.timestamp, e.heap_total, e.heap_used, e.rss, e.external, e.array_buffers, e.cpu_usage_pct,
       e.event_loop_lag, e.uss ?? null, e.pss ?? null, e.vms ?? null, e.swap ?? null, e.pid ?? null, e.threads ?? null,
       e.event_loop_p50 ?? null, e.event_loop_p99 ?? null, e.ppid ?? null, e.command ?? null, sdkVersion, runtimeVersion,
+      service, host,
     ).changes;
   }
   return accepted;

@@ -45,6 +45,7 @@ export interface QueryState {
   /** Indexed by filter bits: 1 = pid. */
   metrics: Statement<MetricSample>[];
   pids: Statement<ProcessSummary>;
+  services: BetterSqlite3.Statement<unknown[], string>;
   counts: BetterSqlite3.Statement<[{ project: number }], StoreCounts>;
 }
 
@@ -52,7 +53,7 @@ const SPAN_COLUMNS =
   'trace_id, span_id, parent_span_id, workflow, operation, status, started_at, duration_ms, error_type, error_message, metadata, captured_params';
 const SAMPLE_COLUMNS =
   'timestamp, heap_total, heap_used, rss, external, array_buffers, cpu_usage_pct, event_loop_lag, uss, pss, vms, swap, pid, ' +
-  'threads, event_loop_p50, event_loop_p99, ppid, command, sdk_version, runtime_version';
+  'threads, event_loop_p50, event_loop_p99, ppid, command, sdk_version, runtime_version, service, host';
 const EARLIEST = Number.MIN_SAFE_INTEGER;
 const LATEST = Number.MAX_SAFE_INTEGER;
 const NO_LIMIT = -1;
@@ -83,9 +84,9 @@ export function createQueries(db: Db): QueryState {
       `SELECT trace_id, span_id, workflow, event_type, name, message, severity, timestamp, metadata FROM events
        WHERE project = ?${bits & 1 ? ' AND event_type = ?' : ''}${bits & 2 ? ' AND workflow = ?' : ''} AND timestamp >= ?
        ORDER BY timestamp DESC, id DESC LIMIT ?`),
-    metrics: variants(2, (bits) =>
+    metrics: variants(4, (bits) =>
       `SELECT ${SAMPLE_COLUMNS} FROM metric_samples
-       WHERE project = ?${bits & 1 ? ' AND pid = ?' : ''} AND timestamp >= ? AND timestamp <= ?
+       WHERE project = ?${bits & 1 ? ' AND pid = ?' : ''}${bits & 2 ? ' AND service = ?' : ''} AND timestamp >= ? AND timestamp <= ?
        ORDER BY timestamp DESC, id DESC LIMIT ?`),
     pids: db.prepare(
       `SELECT pid,
@@ -93,11 +94,16 @@ export function createQueries(db: Db): QueryState {
           ORDER BY m.timestamp DESC LIMIT 1) AS ppid,
          (SELECT m.command FROM metric_samples AS m WHERE m.project = g.project AND m.pid = g.pid AND m.command IS NOT NULL
           ORDER BY m.timestamp DESC LIMIT 1) AS command,
+         (SELECT m.service FROM metric_samples AS m WHERE m.project = g.project AND m.pid = g.pid
+          ORDER BY m.timestamp DESC LIMIT 1) AS service,
+         (SELECT m.host FROM metric_samples AS m WHERE m.project = g.project AND m.pid = g.pid
+          ORDER BY m.timestamp DESC LIMIT 1) AS host,
          first_seen, last_seen, samples
        FROM (SELECT project, pid, min(timestamp) AS first_seen, max(timestamp) AS last_seen, count(*) AS samples
              FROM metric_samples WHERE project = ? AND pid IS NOT NULL GROUP BY pid) AS g
        ORDER BY last_seen DESC, pid`,
     ),
+    services: db.prepare<unknown[], string>('SELECT DISTINCT service FROM metric_samples WHERE project = ? AND service IS NOT NULL ORDER BY service').pluck(),
     counts: db.prepare<[{ project: number }], StoreCounts>(
       `SELECT (SELECT count(*) FROM spans WHERE project = @project) AS spans,
               (SELECT count(*) FROM events WHERE project = @project) AS events,
@@ -193,9 +199,15 @@ export function listEvents(q: QueryState, project: number, query: EventsQuery): 
 export function listMetrics(q: QueryState, project: number, query: MetricsQuery): MetricSample[] {
   const params: unknown[] = [project];
   if (query.pid !== undefined) params.push(query.pid);
+  if (query.service !== undefined) params.push(query.service);
   params.push(query.from ?? EARLIEST, query.to ?? LATEST, query.limit ?? NO_LIMIT);
+  const bits = (query.pid === undefined ? 0 : 1) | (query.service === undefined ? 0 : 2);
   // Newest first so that `limit` keeps the latest samples; charts want them oldest first.
-  return q.metrics[query.pid === undefined ? 0 : 1]!.all(...params).reverse();
+  return q.metrics[bits]!.all(...params).reverse();
+}
+
+export function listServices(q: QueryState, project: number): string[] {
+  return q.services.all(project);
 }
 
 export function listPids(q: QueryState, project: number): ProcessSummary[] {

@@ -128,6 +128,13 @@ const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX metric_samples_pid ON metric_samples (project, pid, timestamp);
   CREATE INDEX metric_samples_time ON metric_samples (project, timestamp);
   `,
+  // 2: which service and host sent a metrics batch (MetricsBatch extensions 4 and 5), so the
+  // dashboard can chart per service. Older samples have NULL there.
+  `
+  ALTER TABLE metric_samples ADD COLUMN service TEXT;
+  ALTER TABLE metric_samples ADD COLUMN host TEXT;
+  CREATE INDEX metric_samples_service ON metric_samples (project, service, timestamp);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

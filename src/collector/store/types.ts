@@ -5,7 +5,7 @@ import type { MetricsEntry } from '../../wire/metrics-batch';
 export type IngestInput =
   | { kind: 'trace'; batchId: string | null; resource: WireResource | null; spans: WireSpan[] }
   | { kind: 'event'; batchId: string | null; resource: WireResource | null; events: WireEvent[] }
-  | { kind: 'metrics'; batchId: null; entries: MetricsEntry[]; sdkVersion: string; runtimeVersion: string };
+  | { kind: 'metrics'; batchId: null; entries: MetricsEntry[]; sdkVersion: string; runtimeVersion: string; service: string | null; host: string | null };
 
 export interface IngestResult {
   /** Rows written: new items plus finished spans that replaced a stored `started` one. */
@@ -58,6 +58,8 @@ export interface EventsQuery {
 
 export interface MetricsQuery {
   pid?: number;
+  /** Only samples sent by this service (MetricsBatch extension field 4). */
+  service?: string;
   /** Unix ms, inclusive. */
   from?: number;
   /** Unix ms, inclusive. */
@@ -73,13 +75,15 @@ export interface MetricsQuery {
  */
 export type MetricSample = {
   [K in keyof MetricsEntry]-?: undefined extends MetricsEntry[K] ? Exclude<MetricsEntry[K], undefined> | null : MetricsEntry[K];
-} & { sdk_version: string; runtime_version: string };
+} & { sdk_version: string; runtime_version: string; service: string | null; host: string | null };
 
 export interface ProcessSummary {
   pid: number;
   /** From the latest sample that carried one. */
   ppid: number | null;
   command: string | null;
+  service: string | null;
+  host: string | null;
   first_seen: number;
   last_seen: number;
   samples: number;
