@@ -10,6 +10,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { serveDashboard } from './dashboard';
 import { sendError } from './http-util';
 import { handleIngest, ingestKind } from './ingest';
 import type { IngestContext } from './ingest';
@@ -92,13 +93,20 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const server: Server = secure ? createHttpsServer({ cert: readFileSync(options.tlsCertFile!), key: readFileSync(options.tlsKeyFile!) }, handler) : createHttpServer(handler);
   server.keepAliveTimeout = 60_000;
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? DEFAULT_PORT, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? DEFAULT_PORT, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // Port taken, say: nothing was served, so release the database and the sweep at once.
+    clearInterval(retentionTimer);
+    store.close();
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
   const url = `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
@@ -127,5 +135,6 @@ async function route(ingest: IngestContext, query: QueryContext, req: IncomingMe
     if (kind !== undefined) return handleIngest(ingest, kind, req, res);
   }
   if (req.method === 'GET' && handleQuery(query, path, url, req, res)) return;
+  if ((req.method === 'GET' || req.method === 'HEAD') && (await serveDashboard(path, req, res))) return;
   sendError(res, req.method === 'GET' || req.method === 'POST' ? 404 : 405, `no ${req.method} ${path} here`, 'ingest: POST /api/ingest, /api/v1/traces, /api/v1/events, /api/v1/logs; queries: GET /v1/auth/whoami, /api/v1/events, /api/v1/workflows, /api/v1/traces/:id, /api/v1/spans/:id, /api/v1/metrics');
 }

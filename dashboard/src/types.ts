@@ -1,0 +1,106 @@
+/** The query API's answers (shared/QUERY_API.md), as the dashboard reads them. */
+
+export type RunStatus = 'succeeded' | 'failed' | 'in_progress';
+export type AttributeValue = string | number | boolean;
+export type Attributes = Record<string, AttributeValue>;
+
+export interface Whoami {
+  project_slug: string;
+  authenticated: boolean;
+}
+
+export interface WorkflowSummary {
+  workflow: string;
+  total_runs: number;
+  failed_runs: number;
+  avg_duration_ms: number | null;
+  last_run_at: number;
+  p50_duration_ms?: number | null;
+  p95_duration_ms?: number | null;
+  p99_duration_ms?: number | null;
+}
+
+export interface RunSummary {
+  trace_id: string;
+  workflow: string;
+  operation: string;
+  status: RunStatus;
+  started_at: number;
+  duration_ms: number;
+  span_count: number;
+  error_summary: string | null;
+}
+
+export interface Span {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  workflow: string;
+  operation: string;
+  status: 'succeeded' | 'failed' | 'started';
+  started_at: number;
+  duration_ms: number;
+  error_type: string | null;
+  error_message: string | null;
+  metadata: Attributes;
+  captured_params: Attributes;
+}
+
+export interface TraceAnswer {
+  trace_id: string;
+  spans: Span[];
+}
+
+export interface MetricSample {
+  timestamp: number;
+  heap_total: number;
+  heap_used: number;
+  rss: number;
+  external: number;
+  array_buffers: number;
+  cpu_usage_pct: number;
+  event_loop_lag: number;
+  uss?: number | null;
+  pss?: number | null;
+  vms?: number | null;
+  swap?: number | null;
+  pid?: number | null;
+  threads?: number | null;
+  event_loop_p50?: number | null;
+  event_loop_p99?: number | null;
+  ppid?: number | null;
+  command?: string | null;
+  service?: string | null;
+  host?: string | null;
+  sdk_version?: string | null;
+  runtime_version?: string | null;
+}
+
+export interface ProcessSummary {
+  pid: number;
+  ppid: number | null;
+  command: string | null;
+  service?: string | null;
+  host?: string | null;
+  first_seen: number;
+  last_seen: number;
+  samples: number;
+}
+
+export interface MetricsAnswer {
+  samples: MetricSample[];
+  pids: ProcessSummary[];
+  services?: string[];
+}
+
+export interface RecordedEvent {
+  trace_id: string | null;
+  span_id: string | null;
+  workflow: string | null;
+  event_type: string;
+  name: string;
+  message: string | null;
+  severity: string;
+  timestamp: number;
+  metadata: Attributes;
+}
