@@ -48,12 +48,6 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const { publicKey, privateKey } = await generateKeyPairAsync('rsa', {
-    modulusLength: 4096,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-
   let tlsLines = '';
   if (values.tls) {
     const tls = await writeCertificate(join(dir, 'tls'));
@@ -66,13 +60,7 @@ export async function run(argv: string[]): Promise<number> {
       : `  TLS:          ${tls.certPath} (self-signed, localhost and 127.0.0.1) and ${tls.keyPath} (0600)\n`;
   }
 
-  const keysDir = join(dir, 'keys');
-  mkdirSync(keysDir, { recursive: true, mode: 0o700 });
-  chmodSync(keysDir, 0o700);
-  const { slug, pemPath } = writePrivateKey(keysDir, privateKey);
-  const apiKey = encodeApiKey(slug, publicKey);
-  const apiKeyPath = join(keysDir, `${slug}.apikey`);
-  writeFileSync(apiKeyPath, `${apiKey}\n`, { mode: 0o644 });
+  const { slug, apiKey, pemPath, apiKeyPath } = await createProject(dir);
 
   writeSync(1, `TERACRON_API_KEY=${apiKey}\n`);
   const tlsFlags = values.tls ? ` --tls-cert ${join(dir, 'tls', 'cert.pem')} --tls-key ${join(dir, 'tls', 'key.pem')}` : '';
@@ -88,6 +76,33 @@ export async function run(argv: string[]): Promise<number> {
       '\n',
   );
   return 0;
+}
+
+export interface CreatedProject {
+  slug: string;
+  apiKey: string;
+  pemPath: string;
+  apiKeyPath: string;
+}
+
+/**
+ * A new project in `<dir>/keys/`: an RSA-4096 pair, `<slug>.pem` (0600, in a 0700 folder) and
+ * `<slug>.apikey` (the `tcn_` key), ready for `startCollector({ dataDir: dir })`.
+ */
+export async function createProject(dir: string): Promise<CreatedProject> {
+  const { publicKey, privateKey } = await generateKeyPairAsync('rsa', {
+    modulusLength: 4096,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  const keysDir = join(dir, 'keys');
+  mkdirSync(keysDir, { recursive: true, mode: 0o700 });
+  chmodSync(keysDir, 0o700);
+  const { slug, pemPath } = writePrivateKey(keysDir, privateKey);
+  const apiKey = encodeApiKey(slug, publicKey);
+  const apiKeyPath = join(keysDir, `${slug}.apikey`);
+  writeFileSync(apiKeyPath, `${apiKey}\n`, { mode: 0o644 });
+  return { slug, apiKey, pemPath, apiKeyPath };
 }
 
 /** Creates `<slug>.pem` exclusively, so two keygens in one directory never share a slug. */

@@ -1,0 +1,133 @@
+/**
+ * `npm start`, end to end: the demo runs for a few seconds against a fresh data directory and
+ * exits 0; then the database it leaves behind is read directly.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { CollectorStore } from '../../src/collector/store';
+import type { WireSpan } from '../../src/wire/batch-codec';
+import { decodeApiKey } from '../../src/wire/api-key';
+import { repoRoot } from '../helpers/vectors';
+
+const DURATION_S = 20;
+const KILL_AFTER_MS = 80_000;
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function npmStart(args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['start', '--', ...args], { cwd: repoRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`npm start did not exit within ${KILL_AFTER_MS} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, KILL_AFTER_MS);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+let dataDir: string;
+let run: Run;
+let store: CollectorStore;
+let slug: string;
+
+before(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'teracron-demo-'));
+  run = await npmStart(['--duration', String(DURATION_S), '--port', '0', '--data', dataDir]);
+  const apiKey = /^api key: (tcn_[A-Za-z0-9_-]+)$/m.exec(run.stdout)?.[1];
+  assert.ok(apiKey, `no "api key: tcn_…" line in:\n${run.stdout}\n${run.stderr}`);
+  slug = decodeApiKey(apiKey).slug;
+  store = CollectorStore.open(join(dataDir, 'teracron.db'));
+}, { timeout: 90_000 });
+
+after(() => {
+  store?.close();
+  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** The spans of a trace below `span` (children, grandchildren, …). */
+function descendants(spans: WireSpan[], span: WireSpan): WireSpan[] {
+  const children = spans.filter((candidate) => candidate.parent_span_id === span.span_id);
+  return children.flatMap((child) => [child, ...descendants(spans, child)]);
+}
+
+test('the demo prints the dashboard URL and the api key, then status lines with requests/s above 0, and exits 0 after --duration', () => {
+  assert.equal(run.code, 0, `exit ${run.code} (${run.signal})\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
+  assert.match(run.stdout, /^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/m);
+  const rates = [...run.stdout.matchAll(/^status .*requests\/s (\d+(?:\.\d+)?) .*shop rss (\d+(?:\.\d+)?) MiB$/gm)].map((match) => Number(match[1]));
+  assert.ok(rates.length >= 3, `expected a status line every 3 s over ${DURATION_S} s, got:\n${run.stdout}`);
+  assert.ok(rates.every((rate) => rate > 0), `requests/s: ${rates.join(', ')}`);
+  assert.match(run.stdout, /^demo: stopped after \d+\.\d s; \d+ requests/m);
+});
+
+test('the collector holds succeeded and failed runs of the catalog and checkout workflows', () => {
+  const workflows = new Map(store.workflows(slug, 20).map((workflow) => [workflow.workflow, workflow]));
+  const catalog = workflows.get('catalog');
+  const checkout = workflows.get('checkout');
+  assert.ok(catalog !== undefined && checkout !== undefined, `workflows: ${[...workflows.keys()].join(', ')}`);
+  assert.ok(catalog.total_runs > 100, `catalog runs: ${catalog.total_runs}`);
+  assert.ok(checkout.failed_runs > 0, 'no failed checkout (declined cards and inventory timeouts happen in ~7% of them)');
+  assert.ok(checkout.total_runs > checkout.failed_runs, 'no succeeded checkout');
+
+  const failed = store.runs(slug, { workflow: 'checkout', status: 'failed', limit: 100 });
+  for (const failedRun of failed) {
+    assert.match(failedRun.error_summary ?? '', /^(PaymentDeclinedError|CardDeclinedError|InventoryTimeoutError|QueryTimeoutError): \S/);
+    const root = store.traceSpans(slug, failedRun.trace_id).find((span) => span.parent_span_id === null)!;
+    assert.equal(root.status, 'failed');
+    assert.match(root.error_type ?? '', /^(PaymentDeclinedError|InventoryTimeoutError)$/);
+    assert.ok((root.error_message ?? '').length > 0);
+  }
+});
+
+test('in a checkout trace, the payments service\'s spans are children of the shop\'s payments.charge span', () => {
+  const succeeded = store.runs(slug, { workflow: 'checkout', status: 'succeeded', limit: 20 });
+  assert.ok(succeeded.length > 0);
+  for (const checkoutRun of succeeded) {
+    const spans = store.traceSpans(slug, checkoutRun.trace_id);
+    const root = spans.find((span) => span.parent_span_id === null);
+    assert.ok(root !== undefined);
+    assert.equal(root.operation, 'POST /checkout');
+    const below = descendants(spans, root);
+    const charge = below.find((span) => span.operation === 'payments.charge');
+    assert.ok(charge !== undefined, `no payments.charge below the checkout: ${spans.map((span) => span.operation).join(', ')}`);
+    assert.equal(charge.workflow, 'checkout');
+    const remote = spans.filter((span) => span.parent_span_id === charge.span_id);
+    assert.deepEqual(remote.map((span) => [span.workflow, span.operation]), [['payments', 'POST /charge']]);
+    assert.ok(descendants(spans, remote[0]!).some((span) => span.operation === 'gateway.authorize'));
+    assert.ok(below.some((span) => span.operation === 'db.query' && typeof span.metadata['db.statement'] === 'string' && typeof span.metadata['db.rows'] === 'number'));
+    assert.equal(below.length + 1, spans.length, 'every span of the trace hangs below its root');
+  }
+});
+
+test('checkout events are recorded in their trace', () => {
+  const placed = store.events(slug, { limit: 1000 }).filter((event) => event.name === 'order.placed');
+  assert.ok(placed.length > 0);
+  for (const event of placed) {
+    assert.equal(event.workflow, 'checkout');
+    assert.ok(event.trace_id !== null && store.traceSpans(slug, event.trace_id!).length > 0);
+  }
+});
+
+test('the collector holds metric samples from the shop\'s pid', () => {
+  const shopPid = Number(/^shop:\s+\S+ \(pid (\d+)\)$/m.exec(run.stdout)?.[1]);
+  assert.ok(shopPid > 0, `no "shop: <url> (pid N)" line in:\n${run.stdout}`);
+  const samples = store.metrics(slug, { pid: shopPid });
+  assert.ok(samples.length >= 2, `${samples.length} samples from pid ${shopPid}`);
+  assert.ok(samples.every((sample) => sample.rss > 0 && sample.heap_used > 0));
+});
