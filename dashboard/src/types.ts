@@ -1,4 +1,8 @@
-/** The query API's answers (shared/QUERY_API.md), as the dashboard reads them. */
+/**
+ * The query API's answers (shared/QUERY_API.md), as the dashboard reads them. Declared here
+ * rather than imported from src/: the browser build is its own program and must not pull in
+ * server modules; the JSON is the published contract, and the browser test reads it end to end.
+ */
 
 export type RunStatus = 'succeeded' | 'failed' | 'in_progress';
 export type AttributeValue = string | number | boolean;

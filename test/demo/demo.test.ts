@@ -3,7 +3,6 @@
  * exits 0; then the database it leaves behind is read directly.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,35 +10,17 @@ import { after, before, test } from 'node:test';
 import { CollectorStore } from '../../src/collector/store';
 import type { WireSpan } from '../../src/wire/batch-codec';
 import { decodeApiKey } from '../../src/wire/api-key';
+import { runCommand } from '../helpers/child';
+import type { NodeResult } from '../helpers/child';
 import { repoRoot } from '../helpers/vectors';
 
 const DURATION_S = 20;
 const KILL_AFTER_MS = 80_000;
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = NodeResult;
 
 function npmStart(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['start', '--', ...args], { cwd: repoRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`npm start did not exit within ${KILL_AFTER_MS} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, KILL_AFTER_MS);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runCommand('npm', ['start', '--', ...args], { env: process.env, cwd: repoRoot(), timeoutMs: KILL_AFTER_MS });
 }
 
 let dataDir: string;

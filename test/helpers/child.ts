@@ -1,4 +1,4 @@
-/** Runs a compiled script in a child Node process and collects its output and exit. */
+/** Runs a child process (a compiled script under node, or a command) and collects its output and exit. */
 import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
@@ -24,23 +24,27 @@ export function fixturePath(name: string): string {
 
 export type NodeChild = ChildProcessByStdio<null, Readable, Readable>;
 
-/**
- * `node <args…>` with exactly `env` (PATH aside), killed after `timeoutMs`. `onStart` gets the
- * running child, for tests that signal it or watch its output as it comes.
- */
-export function runNode(args: string[], env: Record<string, string | undefined>, timeoutMs = 30_000, onStart?: (child: NodeChild) => void): Promise<NodeResult> {
+export interface RunOptions {
+  /** The child's whole environment. */
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeoutMs?: number;
+  /** Gets the running child, for tests that signal it or watch its output as it comes. */
+  onStart?: (child: NodeChild) => void;
+}
+
+/** `<command> <args…>`, output collected, killed (and rejected) after `timeoutMs`. */
+export function runCommand(command: string, args: string[], options: RunOptions): Promise<NodeResult> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`node ${args.join(' ')} did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
+      reject(new Error(`${command} ${args.join(' ')} did not exit within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
     }, timeoutMs);
     child.on('error', reject);
     let exitedAt = 0;
@@ -52,8 +56,13 @@ export function runNode(args: string[], env: Record<string, string | undefined>,
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, exitedAt });
     });
-    onStart?.(child);
+    options.onStart?.(child);
   });
+}
+
+/** `node <args…>` with exactly `env` (PATH aside). */
+export function runNode(args: string[], env: Record<string, string | undefined>, timeoutMs = 30_000, onStart?: (child: NodeChild) => void): Promise<NodeResult> {
+  return runCommand(process.execPath, args, { env: { PATH: process.env.PATH, ...env }, timeoutMs, ...(onStart ? { onStart } : {}) });
 }
 
 export async function runFixture(name: string, env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<ChildResult> {
