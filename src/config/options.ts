@@ -100,6 +100,13 @@ export interface TeracronOptions {
    */
   service?: string;
 
+  /**
+   * Workflow of the spans the automatic HTTP instrumentation (`teracron/auto`,
+   * `instrumentHttp()`) starts for incoming requests. Env: `TERACRON_HTTP_WORKFLOW`. Default
+   * `http`.
+   */
+  httpWorkflow?: string;
+
   /** Deployment environment attached to every batch. Env: `TERACRON_ENVIRONMENT`. Default `production`. */
   environment?: string;
 

@@ -38,6 +38,7 @@ export interface TeracronConfig {
   readonly traceEmitEvents: boolean;
   readonly service: string;
   readonly environment: string;
+  readonly httpWorkflow: string;
   readonly wireFormat: WireFormat;
   readonly caFile: string | null;
   readonly caPem: string | null;
@@ -50,6 +51,7 @@ export interface TeracronConfig {
 
 export const DEFAULT_SERVICE = 'node-app';
 export const DEFAULT_ENVIRONMENT = 'production';
+export const DEFAULT_HTTP_WORKFLOW = 'http';
 export const WIRE_FORMATS: readonly WireFormat[] = ['json', 'msgpack'];
 
 export const NUMBER_RULES = {
@@ -69,7 +71,7 @@ export const NUMBER_RULES = {
 const KNOWN_OPTIONS: Record<keyof TeracronOptions, true> = {
   apiKey: true, domain: true, intervalS: true, maxBufferSize: true, flushDeadlineS: true, timeoutS: true,
   debug: true, targetPid: true, monitorChildren: true, metricsEnabled: true, tracingEnabled: true, traceBatchSize: true, traceFlushInterval: true,
-  traceSampleRate: true, tracingScrubber: true, traceEmitEvents: true, service: true, environment: true,
+  traceSampleRate: true, tracingScrubber: true, traceEmitEvents: true, service: true, environment: true, httpWorkflow: true,
   wireFormat: true, caFile: true, exitTimeoutMs: true, ringBytes: true, maxSendAttempts: true,
 };
 
@@ -111,6 +113,7 @@ export function resolveConfig(options: TeracronOptions = {}, env: Env = process.
     traceEmitEvents: readBoolean('traceEmitEvents', options.traceEmitEvents, 'TERACRON_TRACE_EMIT_EVENTS', env, false),
     service: readString('service', options.service, 'TERACRON_SERVICE', env)?.value ?? findPackageName() ?? DEFAULT_SERVICE,
     environment: readString('environment', options.environment, 'TERACRON_ENVIRONMENT', env)?.value ?? DEFAULT_ENVIRONMENT,
+    httpWorkflow: readString('httpWorkflow', options.httpWorkflow, 'TERACRON_HTTP_WORKFLOW', env)?.value ?? DEFAULT_HTTP_WORKFLOW,
     wireFormat: readChoice('wireFormat', options.wireFormat, 'TERACRON_WIRE_FORMAT', env, WIRE_FORMATS, 'msgpack'),
     caFile: ca.caFile,
     caPem: ca.caPem,

@@ -11,13 +11,24 @@
  * `off(original)`, `removeListener(original)` and `listeners()` behave exactly as before.
  */
 import { EventEmitter } from 'node:events';
-import { storage } from './context';
+import { contextSlot, readContext, storage, writeContext } from './context';
 import type { TraceContext } from './context';
 
 type Listener = (...args: unknown[]) => unknown;
 type Register = (this: EventEmitter, event: string | symbol, listener: Listener) => EventEmitter;
 
 let installed = false;
+// Taken before installEmitterContext replaces it.
+const plainOn = EventEmitter.prototype.on;
+
+/**
+ * Registers a listener as Node would without the agent: it runs in whatever context emits. For
+ * the agent's own bookkeeping listeners, which carry their state on the emitter and must not
+ * pay for (or keep alive) a captured context.
+ */
+export function listenPlain(emitter: EventEmitter, event: string | symbol, listener: Listener): void {
+  plainOn.call(emitter, event, listener);
+}
 
 export function installEmitterContext(): void {
   if (installed) return;
@@ -45,8 +56,8 @@ export function installEmitterContext(): void {
 }
 
 function inContext(context: TraceContext, listener: Listener): Listener {
-  const wrapped = function (this: unknown, ...args: unknown[]): unknown {
-    return storage.run(context, () => listener.apply(this, args));
+  const wrapped = function (this: unknown): unknown {
+    return callIn(context, listener, this, arguments);
   };
   (wrapped as { listener?: Listener }).listener = listener;
   return wrapped;
@@ -59,8 +70,20 @@ function onceInContext(emitter: EventEmitter, event: string | symbol, context: T
     if (fired) return undefined;
     fired = true;
     emitter.removeListener(event, wrapped);
-    return storage.run(context, () => listener.apply(this, args));
+    return callIn(context, listener, this, args);
   };
   (wrapped as { listener?: Listener }).listener = listener;
   return wrapped;
+}
+
+/** storage.run(context, …) the short way of context.ts: no closure per emit, about half the cost. */
+function callIn(context: TraceContext, listener: Listener, self: unknown, args: ArrayLike<unknown>): unknown {
+  const slot = contextSlot();
+  const previous = readContext(slot);
+  writeContext(slot, context);
+  try {
+    return listener.apply(self, args as unknown[]);
+  } finally {
+    writeContext(slot, previous);
+  }
 }

@@ -29,7 +29,8 @@ export class ActiveSpan implements SpanFields, Span {
   readonly trace: IdWords;
   readonly parent: IdWords | null;
   readonly workflow: string;
-  readonly operation: string;
+  // Writable: an HTTP server span learns its route (and so its operation) while it runs.
+  operation: string;
   status = STATUS_SUCCEEDED;
   readonly start: number;
   end = 0;
@@ -94,13 +95,16 @@ export const NOOP_SPAN: Span = Object.freeze({
 }) as Span;
 
 /**
- * error_type: the error's `name`, else its constructor's name; for a thrown non-Error, its
+ * error_type: the error's `name`, unless that is the inherited 'Error' of a subclass that did
+ * not set its own (`class BoomError extends Error {}`): then the class name; for a non-Error, its
  * type (`string`, `number`, …). error_message: `message`, or the value as a string. The writer
  * clips both to their limits.
  */
 export function describeError(error: unknown): { type: string; message: string } {
   if (error instanceof Error) {
-    return { type: error.name || error.constructor?.name || 'Error', message: safeString(error.message) };
+    const className = error.constructor?.name;
+    const type = (error.name === 'Error' || error.name === '') && className ? className : error.name || 'Error';
+    return { type, message: safeString(error.message) };
   }
   if (error !== null && typeof error === 'object') {
     const named = error as { name?: unknown; message?: unknown; constructor?: { name?: unknown } };

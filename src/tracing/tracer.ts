@@ -24,16 +24,30 @@ export interface Tracer {
   sampleAll: boolean;
   sample: (id: IdWords) => boolean;
   scrubber: TracingScrubber | undefined;
+  /** Workflow of the automatic HTTP server spans (`httpWorkflow`). */
+  httpWorkflow: string;
+  /** `scheme://host[:port]` of the endpoint: calls there are never traced. */
+  endpointOrigin: string;
 }
 
-export const tracer: Tracer = { recorder: null, sampleAll: true, sample: () => true, scrubber: undefined };
+export const tracer: Tracer = { recorder: null, sampleAll: true, sample: () => true, scrubber: undefined, httpWorkflow: 'http', endpointOrigin: '' };
 
 export function activateTracer(recorder: Recorder, config: TeracronConfig): void {
   installEmitterContext();
   tracer.sampleAll = config.traceSampleRate >= 1;
   tracer.sample = makeIdSampler(config.traceSampleRate);
   tracer.scrubber = config.tracingScrubber;
+  tracer.httpWorkflow = config.httpWorkflow;
+  tracer.endpointOrigin = originOf(config.baseUrl);
   tracer.recorder = recorder;
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
 }
 
 export function deactivateTracer(recorder: Recorder): void {

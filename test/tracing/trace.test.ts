@@ -209,6 +209,19 @@ test('a rejected promise passes through unchanged and the span is failed', async
   assert.deepEqual([spans[0]!.status, spans[0]!.error_type, spans[0]!.error_message], ['failed', 'RangeError', 'too large']);
 });
 
+test('an Error subclass that does not set its name is recorded by its class name; a set name wins', async () => {
+  class BoomError extends Error {}
+  class Renamed extends Error {
+    override name = 'CustomName';
+  }
+  const fail = trace('error-names', function fail(error: Error) {
+    throw error;
+  });
+  for (const error of [new BoomError('boom'), new Renamed('renamed'), new Error('plain')]) assert.throws(() => fail(error));
+  const spans = await spansOf('error-names');
+  assert.deepEqual(spans.map((s) => s.error_type), ['BoomError', 'CustomName', 'Error']);
+});
+
 test('non-Error throwables are recorded by type and value, and rethrown as they are', async () => {
   const fail = trace('throwables', function fail(value: unknown) {
     throw value;

@@ -1,0 +1,31 @@
+/**
+ * Incoming requests, through the channels Node publishes for every http/https server:
+ * `http.server.request.start` (after the request head is parsed, before the 'request' event, in
+ * the same synchronous run, which is what lets the span be entered for the handler) and
+ * `http.server.response.finish`. No server or handler is wrapped.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { enterRequest, finishRequest } from './request-span';
+
+interface ServerMessage {
+  request: IncomingMessage;
+  response: ServerResponse;
+}
+
+export function onServerRequestStart(message: unknown): void {
+  const { request, response } = message as ServerMessage;
+  try {
+    enterRequest(request, response);
+  } catch {
+    // A subscriber that throws would surface as an uncaught exception: the request goes untraced.
+  }
+}
+
+export function onServerResponseFinish(message: unknown): void {
+  const { request, response } = message as ServerMessage;
+  try {
+    finishRequest(request, response);
+  } catch {
+    // as above
+  }
+}
