@@ -1,0 +1,5 @@
+/** `teracron/express` with Express 5 and Express 4, with and without the preload. */
+import { frameworkSuite } from './framework-suite';
+
+frameworkSuite('express', 'Express 5');
+frameworkSuite('express4', 'Express 4');
