@@ -239,10 +239,11 @@ async function main(): Promise<number> {
       TERACRON_TRACE_FLUSH_INTERVAL: '1',
     };
     const shopDir = join(__dirname, '..', 'shop');
-    const payments = await startService('payments', join(shopDir, 'payments.js'), ['--port', '0'], env);
+    // Each service's request spans are runs of a workflow named after it.
+    const payments = await startService('payments', join(shopDir, 'payments.js'), ['--port', '0'], { ...env, TERACRON_SERVICE: 'payments', TERACRON_HTTP_WORKFLOW: 'payments' });
     services.push(payments);
     stop.check();
-    const shop = await startService('shop', join(shopDir, 'main.js'), ['--port', '0', '--payments', payments.url], env);
+    const shop = await startService('shop', join(shopDir, 'main.js'), ['--port', '0', '--payments', payments.url], { ...env, TERACRON_SERVICE: 'shop', TERACRON_HTTP_WORKFLOW: 'shop' });
     services.push(shop);
     for (const service of services) {
       void service.exited.then((exitCode) => {

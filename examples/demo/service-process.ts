@@ -1,10 +1,12 @@
 /**
- * One of the demo's services (shop, payments) as a child process: started with the agent's
- * settings in its environment, ready once it prints `listening <port>`, its output prefixed
- * with its name, its agent's stats asked for over IPC, stopped with SIGTERM.
+ * One of the demo's services (shop, payments) as a child process: `node -r teracron/auto
+ * <script>` with the agent's settings in its environment, ready once it prints `listening
+ * <port>`, its output prefixed with its name, its agent's stats asked for over IPC, stopped
+ * with SIGTERM.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TeracronStats } from 'teracron';
 import type { ServiceMessage, StatsRequest } from '../shop/service';
@@ -24,9 +26,11 @@ export interface ServiceProcess {
 }
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+/** The package's root (dist/examples/demo/../../..), where `-r teracron/auto` resolves to this package. */
+const PACKAGE_ROOT = join(__dirname, '..', '..', '..');
 
 export function startService(name: string, script: string, args: string[], env: NodeJS.ProcessEnv, readyTimeoutMs = 20_000): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = spawn(process.execPath, ['-r', 'teracron/auto', script, ...args], { env, cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   const exited = new Promise<number>((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? 128 + (SIGNALS[signal ?? ''] ?? 0)));
   });

@@ -1,28 +1,30 @@
 /**
- * The demo's shop: a plain node:http service instrumented through the public API only.
+ * The demo's shop: a plain node:http service. It runs under `node -r teracron/auto`, which
+ * records a span per request (workflow TERACRON_HTTP_WORKFLOW, `shop` in the demo) and carries
+ * the trace on its outgoing calls; the code below adds only its own spans and events.
  *
- *   GET  /health          not traced
+ *   GET  /health          a request span, nothing below it
  *   GET  /products        workflow "catalog": cache, then the database on a miss
  *   GET  /products/:id    workflow "catalog"
  *   POST /checkout        workflow "checkout": reserve stock, price, charge the card through the
- *                         payments service (the trace goes along in X-Teracron-Trace), save the order
+ *                         payments service (whose spans join the trace), save the order
  *
  * Some checkouts fail the way real ones do: the card is declined (~5%), the stock update times
  * out on a row lock (~2%). Those throw real Error subclasses, so their spans carry the error type
  * and message.
  *
- *   TERACRON_API_KEY=tcn_… TERACRON_DOMAIN=http://127.0.0.1:7777 \
- *     node dist/examples/shop/main.js --port 3000 --payments http://127.0.0.1:3001
+ *   TERACRON_API_KEY=tcn_… TERACRON_DOMAIN=http://127.0.0.1:7777 TERACRON_HTTP_WORKFLOW=shop \
+ *     node -r teracron/auto dist/examples/shop/main.js --port 3000 --payments http://127.0.0.1:3001
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { event, getTraceHeader, TRACE_HEADER, trace, withSpan } from 'teracron';
+import { event, setServerRoute, trace, withSpan } from 'teracron';
 import { cacheGet, cacheSet, insertOrder, releaseStock, reserveStock, selectProduct, selectProducts } from './data';
 import type { Order, Product } from './data';
 import {
   BadRequestError, InventoryTimeoutError, OutOfStockError, PaymentDeclinedError, PaymentsUnavailableError, ProductNotFoundError, QueryTimeoutError,
 } from './errors';
-import { portFrom, readJson, runService, sendJson, serveTraced } from './service';
+import { portFrom, readJson, runService, sendJson, serve } from './service';
 
 const { values } = parseArgs({ options: { port: { type: 'string' }, payments: { type: 'string' } } });
 const paymentsUrl = values.payments ?? process.env.PAYMENTS_URL ?? 'http://127.0.0.1:3001';
@@ -123,20 +125,20 @@ function priceOrder(currency: string, items: LineItem[], reserved: Product[]): P
   });
 }
 
-/** POST /charge on the payments service, inside a span whose id goes along as the remote parent. */
+/**
+ * POST /charge on the payments service. The fetch below it is a span of its own, whose ids go
+ * along in X-Teracron-Trace and traceparent, added by the agent.
+ */
 function chargeCard(amountCents: number, currency: string, cardToken: string): Promise<Charge> {
   return withSpan('checkout', { operation: 'payments.charge' }, async (span) => {
     const url = `${paymentsUrl}/charge`;
-    span.setMetadata({ 'peer.service': 'payments', 'http.method': 'POST', 'http.url': url, amount_cents: amountCents, currency });
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    const traceHeader = getTraceHeader();
-    if (traceHeader !== null) headers[TRACE_HEADER] = traceHeader;
+    span.setMetadata({ 'peer.service': 'payments', amount_cents: amountCents, currency });
     let response: Response;
     let body: { id?: string; status?: string; decline_code?: string } | null;
     try {
       response = await fetch(url, {
         method: 'POST',
-        headers,
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ amount_cents: amountCents, currency, card_token: cardToken }),
         signal: AbortSignal.timeout(PAYMENTS_TIMEOUT_MS),
       });
@@ -169,14 +171,16 @@ runService('shop', portFrom(values.port, 'shop'), async (req, res, url) => {
   const path = url.pathname;
   if (req.method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
   if (req.method === 'GET' && path === '/products') {
-    return serveTraced('catalog', 'GET /products', req, res, async () => ({ products: await listProducts(url.searchParams.get('category')) }));
+    return serve(req, res, async () => ({ products: await listProducts(url.searchParams.get('category')) }));
   }
   const productId = /^\/products\/([^/]+)$/.exec(path)?.[1];
   if (req.method === 'GET' && productId !== undefined) {
-    return serveTraced('catalog', 'GET /products/:id', req, res, () => getProduct(decodeURIComponent(productId)));
+    // Product ids (`ele-001`) are not the numbers and hex ids the agent folds by itself.
+    setServerRoute(req, '/products/:id');
+    return serve(req, res, () => getProduct(decodeURIComponent(productId)));
   }
   if (req.method === 'POST' && path === '/checkout') {
-    return serveTraced('checkout', 'POST /checkout', req, res, async () => {
+    return serve(req, res, async () => {
       const { cartId, currency, items, cardToken } = checkoutRequest(await readJson(req));
       return placeOrder(cartId, currency, items, cardToken);
     });

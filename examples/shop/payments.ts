@@ -1,15 +1,17 @@
 /**
- * The demo's payments service: the shop calls `POST /charge` with the card token and the
- * X-Teracron-Trace header, so its spans join the checkout's trace as children of the shop's
- * `payments.charge` span. About 5% of the cards are declined (402, a CardDeclinedError span).
+ * The demo's payments service, under `node -r teracron/auto` like the shop: the shop's call to
+ * `POST /charge` carries its trace, so this service's request span (workflow `payments`) and the
+ * spans below it join the checkout's trace under the shop's call. About 5% of the cards are
+ * declined (402, a CardDeclinedError span).
  *
- *   TERACRON_API_KEY=tcn_… TERACRON_DOMAIN=http://127.0.0.1:7777 node dist/examples/shop/payments.js --port 3001
+ *   TERACRON_API_KEY=tcn_… TERACRON_DOMAIN=http://127.0.0.1:7777 TERACRON_HTTP_WORKFLOW=payments \
+ *     node -r teracron/auto dist/examples/shop/payments.js --port 3001
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { event, trace, withSpan } from 'teracron';
 import { BadRequestError, CardDeclinedError } from './errors';
-import { portFrom, readJson, runService, sendJson, serveTraced } from './service';
+import { portFrom, readJson, runService, sendJson, serve } from './service';
 import { chance, latency, pick, sleep } from './sim';
 
 const { values } = parseArgs({ options: { port: { type: 'string' } } });
@@ -41,7 +43,7 @@ const authorize = trace('payments', async function authorize(amountCents: number
 runService('payments', portFrom(values.port, 'payments'), async (req, res, url) => {
   if (req.method === 'GET' && url.pathname === '/health') return sendJson(res, 200, { status: 'ok' });
   if (req.method === 'POST' && url.pathname === '/charge') {
-    return serveTraced('payments', 'POST /charge', req, res, async () => {
+    return serve(req, res, async () => {
       const { amount_cents: amountCents, currency, card_token: cardToken } = ((await readJson(req)) ?? {}) as Record<string, unknown>;
       if (!Number.isInteger(amountCents) || (amountCents as number) <= 0) throw new BadRequestError('amount_cents must be a positive whole number');
       if (typeof currency !== 'string' || typeof cardToken !== 'string') throw new BadRequestError('currency and card_token are required');

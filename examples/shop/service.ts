@@ -1,13 +1,18 @@
 /**
- * What the shop and the payments service share: the agent, the port, the `listening <port>`
- * line the demo waits for, a traced request wrapper, stats over IPC, and a clean stop that
- * ships what is buffered before the process ends.
+ * What the shop and the payments service share: the port, the `listening <port>` line the demo
+ * waits for, answering a request (and telling the agent about a failed one), stats over IPC,
+ * and a clean stop that ships what is buffered before the process ends.
+ *
+ * The services hold no agent set-up and no request spans: they run under
+ * `node -r teracron/auto`, which starts the agent from TERACRON_* variables and records a span
+ * per request (continuing the caller's trace from its headers) with the handler's own spans
+ * below it.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { continueTrace, down, TRACE_HEADER, up, withSpan } from 'teracron';
-import type { TeracronClient, TeracronStats } from 'teracron';
+import { down, getClient, recordServerError } from 'teracron';
+import type { TeracronStats } from 'teracron';
 import { BadRequestError, statusFor } from './errors';
 
 /** demo → service over IPC. */
@@ -36,12 +41,10 @@ export function portFrom(raw: string | undefined, name: string): number {
 }
 
 export function runService(name: string, port: number, handler: Handler): void {
-  let client: TeracronClient;
-  try {
-    // The key and the collector's address come from TERACRON_API_KEY and TERACRON_DOMAIN.
-    client = up({ service: name });
-  } catch (error) {
-    console.error(`${name}: ${(error as Error).message}`);
+  const client = getClient();
+  if (client === null) {
+    // teracron/auto has said why on stderr.
+    console.error(`${name}: the agent is not running; start the service with node -r teracron/auto and TERACRON_API_KEY set`);
     process.exit(1);
   }
 
@@ -88,32 +91,23 @@ export function runService(name: string, port: number, handler: Handler): void {
 }
 
 /**
- * Answers one request inside a root span `operation` of `workflow` (or a child of the caller's
- * span, when the request carries X-Teracron-Trace). A thrown error is answered with its status
- * and fails the span, which records its type and message.
+ * Answers one request with what `work` returns, or with the status of what it throws. A thrown
+ * error is recorded on the request's span; it fails the span unless the request itself was wrong
+ * (400, 404), since a declined card or an empty shelf is a failed checkout worth seeing.
  */
-export async function serveTraced(workflow: string, operation: string, req: IncomingMessage, res: ServerResponse, work: () => Promise<unknown>): Promise<void> {
+export async function serve(req: IncomingMessage, res: ServerResponse, work: () => Promise<unknown>): Promise<void> {
+  let body: unknown;
   try {
-    await continueTrace(req.headers[TRACE_HEADER], () =>
-      withSpan(workflow, { operation }, async (span) => {
-        span.setMetadata({ 'http.method': req.method ?? 'GET', 'http.route': operation.slice(operation.indexOf(' ') + 1) });
-        let body: unknown;
-        try {
-          body = await work();
-        } catch (error) {
-          const status = statusFor(error);
-          span.setMetadata({ 'http.status_code': status });
-          sendJson(res, status, errorBody(error));
-          throw error;
-        }
-        span.setMetadata({ 'http.status_code': 200 });
-        sendJson(res, 200, body);
-      }),
-    );
+    body = await work();
   } catch (error) {
-    // Already answered; the span holds the error. Only the unexpected ones are worth a log line.
-    if (statusFor(error) === 500) console.error(`${operation}: ${(error as Error).stack ?? String(error)}`);
+    const status = statusFor(error);
+    recordServerError(req, error, status !== 400 && status !== 404);
+    sendJson(res, status, errorBody(error));
+    // The span holds the error; only the unexpected ones are worth a log line.
+    if (status === 500) console.error(`${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
+    return;
   }
+  sendJson(res, 200, body);
 }
 
 function errorBody(error: unknown): Record<string, unknown> {

@@ -57,43 +57,68 @@ test('the demo prints the dashboard URL and the api key, then status lines with 
   assert.match(run.stdout, /^demo: stopped after \d+\.\d s; \d+ requests/m);
 });
 
-test('the collector holds succeeded and failed runs of the catalog and checkout workflows', () => {
+test('the collector holds the shop\'s requests as runs of the shop workflow, with the catalog and checkout spans below them, some failed', () => {
   const workflows = new Map(store.workflows(slug, 20).map((workflow) => [workflow.workflow, workflow]));
-  const catalog = workflows.get('catalog');
-  const checkout = workflows.get('checkout');
-  assert.ok(catalog !== undefined && checkout !== undefined, `workflows: ${[...workflows.keys()].join(', ')}`);
-  assert.ok(catalog.total_runs > 100, `catalog runs: ${catalog.total_runs}`);
-  assert.ok(checkout.failed_runs > 0, 'no failed checkout (declined cards and inventory timeouts happen in ~7% of them)');
-  assert.ok(checkout.total_runs > checkout.failed_runs, 'no succeeded checkout');
+  const shop = workflows.get('shop');
+  assert.ok(shop !== undefined, `workflows: ${[...workflows.keys()].join(', ')}`);
+  assert.ok(shop.total_runs > 100, `shop runs: ${shop.total_runs}`);
+  assert.ok(shop.failed_runs > 0, 'no failed run (declined cards and inventory timeouts happen in ~7% of checkouts)');
+  const runs = store.runs(slug, { workflow: 'shop', limit: 1000 });
+  assert.deepEqual(new Set(runs.map((run) => run.operation)), new Set(['GET /products', 'GET /products/:id', 'POST /checkout']));
+  assert.ok(runs.some((run) => run.operation === 'POST /checkout' && run.status === 'succeeded'), 'no succeeded checkout');
 
-  const failed = store.runs(slug, { workflow: 'checkout', status: 'failed', limit: 100 });
+  const failed = store.runs(slug, { workflow: 'shop', status: 'failed', limit: 100 });
   for (const failedRun of failed) {
+    assert.equal(failedRun.operation, 'POST /checkout');
+    // The earliest-started failed span, to the millisecond: the request span, or one below it that started in the same one.
     assert.match(failedRun.error_summary ?? '', /^(PaymentDeclinedError|CardDeclinedError|InventoryTimeoutError|QueryTimeoutError): \S/);
-    const root = store.traceSpans(slug, failedRun.trace_id).find((span) => span.parent_span_id === null)!;
+    const spans = store.traceSpans(slug, failedRun.trace_id);
+    const root = spans.find((span) => span.parent_span_id === null)!;
     assert.equal(root.status, 'failed');
     assert.match(root.error_type ?? '', /^(PaymentDeclinedError|InventoryTimeoutError)$/);
+    assert.equal(root.metadata['http.error_type'], root.error_type);
+    assert.equal(root.metadata['http.status_code'], root.error_type === 'PaymentDeclinedError' ? 402 : 503);
     assert.ok((root.error_message ?? '').length > 0);
+    const placeOrder = spans.find((span) => span.operation === 'placeOrder')!;
+    assert.deepEqual([placeOrder.workflow, placeOrder.status, placeOrder.parent_span_id], ['checkout', 'failed', root.span_id]);
   }
 });
 
-test('in a checkout trace, the payments service\'s spans are children of the shop\'s payments.charge span', () => {
-  const succeeded = store.runs(slug, { workflow: 'checkout', status: 'succeeded', limit: 20 });
-  assert.ok(succeeded.length > 0);
-  for (const checkoutRun of succeeded) {
+test('in a checkout trace, the shop\'s call to payments is a span below payments.charge, and the payments service\'s request span is its child', () => {
+  const checkouts = store.runs(slug, { workflow: 'shop', status: 'succeeded', limit: 200 }).filter((run) => run.operation === 'POST /checkout').slice(0, 20);
+  assert.ok(checkouts.length > 0);
+  for (const checkoutRun of checkouts) {
     const spans = store.traceSpans(slug, checkoutRun.trace_id);
     const root = spans.find((span) => span.parent_span_id === null);
     assert.ok(root !== undefined);
-    assert.equal(root.operation, 'POST /checkout');
+    assert.deepEqual([root.workflow, root.operation, root.metadata['http.route'], root.metadata['http.status_code']], ['shop', 'POST /checkout', '/checkout', 200]);
     const below = descendants(spans, root);
     const charge = below.find((span) => span.operation === 'payments.charge');
     assert.ok(charge !== undefined, `no payments.charge below the checkout: ${spans.map((span) => span.operation).join(', ')}`);
     assert.equal(charge.workflow, 'checkout');
-    const remote = spans.filter((span) => span.parent_span_id === charge.span_id);
+    const calls = spans.filter((span) => span.parent_span_id === charge.span_id);
+    assert.equal(calls.length, 1, `below payments.charge: ${calls.map((span) => span.operation).join(', ')}`);
+    const call = calls[0]!;
+    assert.equal(call.workflow, 'checkout');
+    assert.match(call.operation, /^POST 127\.0\.0\.1:\d+$/);
+    assert.match(String(call.metadata['http.url']), /^http:\/\/127\.0\.0\.1:\d+\/charge$/);
+    assert.equal(call.metadata['http.status_code'], 200);
+    const remote = spans.filter((span) => span.parent_span_id === call.span_id);
     assert.deepEqual(remote.map((span) => [span.workflow, span.operation]), [['payments', 'POST /charge']]);
     assert.ok(descendants(spans, remote[0]!).some((span) => span.operation === 'gateway.authorize'));
     assert.ok(below.some((span) => span.operation === 'db.query' && typeof span.metadata['db.statement'] === 'string' && typeof span.metadata['db.rows'] === 'number'));
     assert.equal(below.length + 1, spans.length, 'every span of the trace hangs below its root');
   }
+});
+
+test('a product page is one run named after its route, whatever the product', () => {
+  const pages = store.runs(slug, { workflow: 'shop', limit: 1000 }).filter((run) => run.operation === 'GET /products/:id');
+  assert.ok(pages.length > 10, `${pages.length} product pages`);
+  const spans = store.traceSpans(slug, pages[0]!.trace_id);
+  const root = spans.find((span) => span.parent_span_id === null)!;
+  assert.match(String(root.metadata['http.path']), /^\/products\/[a-z]+-\d{3}$/);
+  assert.equal(root.metadata['http.route'], '/products/:id');
+  assert.ok(spans.some((span) => span.workflow === 'catalog' && span.operation === 'getProduct' && span.parent_span_id === root.span_id));
 });
 
 test('checkout events are recorded in their trace', () => {
