@@ -9,6 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Bench, BenchRow } from './harness';
+import { http } from './http';
 import { ingest } from './ingest';
 import { memory } from './memory';
 import { pipeline } from './pipeline';
@@ -17,7 +18,7 @@ import { recordSpan } from './record-span';
 import { spanCost } from './span-cost';
 import { machine } from './stats';
 
-const BENCHES: Bench[] = [spanCost, recordSpan, pipeline, memory, ingest, processSample];
+const BENCHES: Bench[] = [spanCost, recordSpan, pipeline, memory, ingest, processSample, http];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
