@@ -8,19 +8,15 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { get, request } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import { after, before, test } from 'node:test';
-import { down, getClient, instrumentHttp, up, withSpan } from '../../src/index';
+import { getClient, withSpan } from '../../src/index';
 import type { TeracronOptions } from '../../src/index';
-import { uninstrumentHttp } from '../../src/http/instrument';
 import type { WireSpan } from '../../src/wire/batch-codec';
-import { loadPrivateKey } from '../../src/wire/envelope';
 import { closedPort } from '../helpers/ports';
-import { reply, send, serve, sleep } from '../helpers/http';
+import { reply, send, serve } from '../helpers/http';
 import type { TestServer } from '../helpers/http';
-import { startReceiver } from '../helpers/receiver';
+import { recordedSpans } from '../helpers/recorded';
 import type { Receiver } from '../helpers/receiver';
-import { envelopeVectors } from '../helpers/vectors';
 
-const vectors = envelopeVectors();
 const received: Array<{ path: string; headers: IncomingHttpHeaders }> = [];
 let downstream: TestServer;
 
@@ -34,20 +30,9 @@ before(async () => {
 
 after(() => downstream.close());
 
-async function recorded(options: TeracronOptions, work: (receiver: Receiver) => Promise<void>): Promise<WireSpan[]> {
+function recorded(options: TeracronOptions, work: (receiver: Receiver) => Promise<void>): Promise<WireSpan[]> {
   received.length = 0;
-  const receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
-  up({ apiKey: vectors.api_key, domain: receiver.url, ...options });
-  instrumentHttp();
-  try {
-    await work(receiver);
-    await sleep(30);
-  } finally {
-    uninstrumentHttp();
-    await down();
-    await receiver.close();
-  }
-  return receiver.spans;
+  return recordedSpans(options, work);
 }
 
 function httpGet(url: string, headers: Record<string, string> = {}): Promise<number> {

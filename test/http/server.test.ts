@@ -7,38 +7,22 @@
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
 import { test } from 'node:test';
-import { currentSpan, down, getTraceHeader, instrumentHttp, recordServerError, setServerRoute, up, withSpan } from '../../src/index';
+import { currentSpan, getTraceHeader, instrumentHttp, recordServerError, setServerRoute, withSpan } from '../../src/index';
+import { uninstrumentHttp } from '../../src/http/instrument';
 import type { TeracronOptions } from '../../src/index';
 import { ensureServerSpan, runInServerSpan } from '../../src/http/request-span';
-import { uninstrumentHttp } from '../../src/http/instrument';
 import type { WireSpan } from '../../src/wire/batch-codec';
-import { loadPrivateKey } from '../../src/wire/envelope';
 import { reply, send, serve, sleep } from '../helpers/http';
 import type { TestServer } from '../helpers/http';
-import { startReceiver } from '../helpers/receiver';
-import { envelopeVectors } from '../helpers/vectors';
+import { recordedSpans } from '../helpers/recorded';
 
-const vectors = envelopeVectors();
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b700f067aa0ba902b7';
 const PARENT16 = 'b7ad6b7169203331';
 const HEX32 = /^[0-9a-f]{32}$/;
 
-/** Runs `work` with an agent shipping to a loopback receiver and the HTTP subscribers on; returns what arrived. */
-async function recorded(options: TeracronOptions, work: () => Promise<void>, instrument = true): Promise<WireSpan[]> {
-  const receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
-  up({ apiKey: vectors.api_key, domain: receiver.url, ...options });
-  if (instrument) instrumentHttp();
-  try {
-    await work();
-    // The server's 'finish' may come a moment after the client has the whole answer.
-    await sleep(30);
-  } finally {
-    uninstrumentHttp();
-    await down();
-    await receiver.close();
-  }
-  return receiver.spans;
+function recorded(options: TeracronOptions, work: () => Promise<void>, instrument = true): Promise<WireSpan[]> {
+  return recordedSpans(options, work, instrument);
 }
 
 async function withServer(handler: Parameters<typeof serve>[0], work: (server: TestServer) => Promise<void>): Promise<void> {
