@@ -12,14 +12,12 @@
  * (response headers in) ends it with the status, `request.error` fails it. */
 import { ClientRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
-import type { ActiveSpan } from '../tracing/span';
 import { TRACEPARENT_HEADER, TRACE_HEADER } from '../tracing/propagation';
-import { endOutgoing, failOutgoing, startOutgoing } from './outgoing';
+import { abortOutgoing, finishOutgoing, kOutgoingSpan as kSpan, startOutgoing } from './outgoing';
+import type { TrackedRequest } from './outgoing';
 
-const kSpan = Symbol('teracron.clientSpan');
 const kWrapped = Symbol('teracron.wrapped');
-/** undefined: not seen; null: seen, nothing to record. */
-type Tracked = ClientRequest & { [kSpan]?: ActiveSpan | null };
+type Tracked = ClientRequest & TrackedRequest;
 
 type ImplicitHeader = ((this: ClientRequest) => void) & { [kWrapped]?: true };
 
@@ -62,19 +60,13 @@ export function onClientRequestStart(message: unknown): void {
 /** `http.client.response.finish`: the response's headers are in. */
 export function onClientResponse(message: unknown): void {
   const { request, response } = message as { request: Tracked; response: IncomingMessage };
-  const span = request[kSpan];
-  if (span === undefined || span === null) return;
-  request[kSpan] = null;
-  endOutgoing(span, response.statusCode ?? 0);
+  finishOutgoing(request, response.statusCode ?? 0);
 }
 
 /** `http.client.request.error`. */
 export function onClientRequestError(message: unknown): void {
   const { request, error } = message as { request: Tracked; error: unknown };
-  const span = request[kSpan];
-  if (span === undefined || span === null) return;
-  request[kSpan] = null;
-  failOutgoing(span, error);
+  abortOutgoing(request, error);
 }
 
 const HOST_LINE = /\r\nhost:[ \t]*([^\r\n]*?)[ \t]*\r\n/i;

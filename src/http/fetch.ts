@@ -4,9 +4,9 @@
  * while the request's headers can still be added (request.addHeader), `undici:request:headers`
  * when the response's arrive, `undici:request:error` when it fails.
  */
-import type { ActiveSpan } from '../tracing/span';
 import { TRACEPARENT_HEADER, TRACE_HEADER } from '../tracing/propagation';
-import { endOutgoing, failOutgoing, startOutgoing } from './outgoing';
+import { abortOutgoing, finishOutgoing, kOutgoingSpan as kSpan, startOutgoing } from './outgoing';
+import type { TrackedRequest } from './outgoing';
 
 /** The part of undici's Request read here (undici 6 and 7). */
 interface UndiciRequest {
@@ -18,8 +18,7 @@ interface UndiciRequest {
   addHeader?: (name: string, value: string) => unknown;
 }
 
-const kSpan = Symbol('teracron.fetchSpan');
-type Tracked = UndiciRequest & { [kSpan]?: ActiveSpan | null };
+type Tracked = UndiciRequest & TrackedRequest;
 
 export function onUndiciCreate(message: unknown): void {
   const request = (message as { request: Tracked }).request;
@@ -40,18 +39,12 @@ export function onUndiciCreate(message: unknown): void {
 
 export function onUndiciHeaders(message: unknown): void {
   const { request, response } = message as { request: Tracked; response: { statusCode?: number } };
-  const span = request[kSpan];
-  if (span === undefined || span === null) return;
-  request[kSpan] = null;
-  endOutgoing(span, response?.statusCode ?? 0);
+  finishOutgoing(request, response?.statusCode ?? 0);
 }
 
 export function onUndiciError(message: unknown): void {
   const { request, error } = message as { request: Tracked; error: unknown };
-  const span = request[kSpan];
-  if (span === undefined || span === null) return;
-  request[kSpan] = null;
-  failOutgoing(span, error);
+  abortOutgoing(request, error);
 }
 
 function hostOf(origin: string): string {

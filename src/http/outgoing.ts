@@ -44,7 +44,28 @@ function openChild(parent: TraceContext, operation: string): ActiveSpan {
   return new ActiveSpan(parent.traceWords, parent.parentWords, tracer.httpWorkflow, operation, performance.now());
 }
 
-export function endOutgoing(span: ActiveSpan, status: number): void {
+/** Where a request object (ClientRequest or undici's Request) keeps its call's span. */
+export const kOutgoingSpan = Symbol('teracron.outgoingSpan');
+/** undefined: not seen; null: seen, nothing (more) to record. */
+export type TrackedRequest = { [kOutgoingSpan]?: ActiveSpan | null };
+
+/** The response's headers are in: ends the request's span with the status, once. */
+export function finishOutgoing(request: TrackedRequest, status: number): void {
+  const span = request[kOutgoingSpan];
+  if (span === undefined || span === null) return;
+  request[kOutgoingSpan] = null;
+  endOutgoing(span, status);
+}
+
+/** The call failed: fails the request's span, once. */
+export function abortOutgoing(request: TrackedRequest, error: unknown): void {
+  const span = request[kOutgoingSpan];
+  if (span === undefined || span === null) return;
+  request[kOutgoingSpan] = null;
+  failOutgoing(span, error);
+}
+
+function endOutgoing(span: ActiveSpan, status: number): void {
   span.metadata!['http.status_code'] = status;
   if (status >= 500) {
     span.status = STATUS_FAILED;
@@ -55,7 +76,7 @@ export function endOutgoing(span: ActiveSpan, status: number): void {
 }
 
 /** A network error: its code (ECONNREFUSED, UND_ERR_SOCKET…) is the more useful type than `Error`. */
-export function failOutgoing(span: ActiveSpan, error: unknown): void {
+function failOutgoing(span: ActiveSpan, error: unknown): void {
   const described = describeError(error);
   const code = (error as { code?: unknown } | null)?.code;
   span.status = STATUS_FAILED;
