@@ -7,6 +7,7 @@ import { writeSync } from 'node:fs';
 import { TeracronClient } from '../client';
 import { TeracronConfigError, TeracronProcessError } from '../errors';
 import { readProcess } from '../process';
+import { readStartTime } from '../process/fallback';
 
 export interface MonitorFlags {
   'api-key'?: string | undefined;
@@ -52,10 +53,13 @@ export function startMonitor(command: string, pid: number, children: boolean, fl
 /**
  * True while `pid` is the process that started at `startTime`. A reused pid is a different
  * process; one we may not read (another user's) is judged by signal 0, as `kill -0` does.
+ * Polled twice a second, so on Linux it reads the stat file alone, not the whole sample (whose
+ * smaps_rollup walks the target's page tables under its memory-map lock).
  */
 export function isSameProcess(pid: number, startTime: number | null): boolean {
   try {
-    return startTime === null || readProcess(pid).startTime === startTime;
+    if (startTime === null) return true;
+    return (process.platform === 'linux' ? readStartTime(pid) : readProcess(pid).startTime) === startTime;
   } catch (err) {
     if (err instanceof TeracronProcessError && err.reason === 'forbidden') return signalZero(pid);
     return false;

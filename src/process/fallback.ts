@@ -19,6 +19,7 @@ import {
   addSmapsLines,
   emptySmapsTotals,
   type SmapsTotals,
+  type StatFields,
   pageSizeFromAuxv,
   parseBtime,
   parsePidList,
@@ -120,13 +121,37 @@ function bootTime(): number {
   return state.btime;
 }
 
-function readSample(pid: number, rollup: boolean): ProcessSample {
-  let len = readWhole(`/proc/${pid}/stat`);
-  const stat = parseStat(state.buf, len);
+/** `/proc/<pid>/stat` of a live process: a zombie or dead one is not found. */
+function readLiveStat(pid: number): StatFields {
+  const stat = parseStat(state.buf, readWhole(`/proc/${pid}/stat`));
   if (stat.state === STATE_ZOMBIE || stat.state === STATE_DEAD || stat.state === STATE_DEAD_OLD) {
     throw new ProcessNotFoundError(pid, 'it has exited and is waiting for its parent to reap it');
   }
-  len = readWhole(`/proc/${pid}/statm`);
+  return stat;
+}
+
+function startTimeMs(stat: StatFields): number {
+  return Math.round(bootTime() * 1000 + (stat.starttime * 1000) / CLK_TCK);
+}
+
+/**
+ * When a live process started (unix ms, as readProcess gives it), from its stat file alone: the
+ * cheap check a sidecar polls to know its target still runs, without the page-table walk behind
+ * smaps_rollup. Linux only; throws TeracronProcessError like readProcess.
+ */
+export function readStartTime(pid: number): number {
+  checkPid(pid);
+  if (process.platform !== 'linux') throw noProcFs(pid);
+  try {
+    return startTimeMs(readLiveStat(pid));
+  } catch (err) {
+    throw processError(pid, err);
+  }
+}
+
+function readSample(pid: number, rollup: boolean): ProcessSample {
+  const stat = readLiveStat(pid);
+  const len = readWhole(`/proc/${pid}/statm`);
   const statm = parseStatm(state.buf, len);
   const totals = emptySmapsTotals();
   // A kernel thread has no memory map: statm reads zeros and smaps_rollup fails with ESRCH.
@@ -144,7 +169,7 @@ function readSample(pid: number, rollup: boolean): ProcessSample {
     cpuUserUs: (stat.utime * 1_000_000) / CLK_TCK,
     cpuSystemUs: (stat.stime * 1_000_000) / CLK_TCK,
     threads: stat.threads,
-    startTime: Math.round(bootTime() * 1000 + (stat.starttime * 1000) / CLK_TCK),
+    startTime: startTimeMs(stat),
     command: stat.command,
   };
 }
