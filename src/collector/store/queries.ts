@@ -113,17 +113,23 @@ export function createQueries(db: Db): QueryState {
   };
 }
 
-export function listRuns(q: QueryState, project: number, query: RunsQuery): RunSummary[] {
+/**
+ * The statement variant and leading parameters for optional `= ?` filters: bit i is set when
+ * filter i is given, matching the `bits & (1 << i)` clauses the variants were prepared with.
+ */
+function optionalFilters(project: number, filters: readonly unknown[]): { bits: number; params: unknown[] } {
   const params: unknown[] = [project];
   let bits = 0;
-  if (query.workflow !== undefined) {
-    bits |= 1;
-    params.push(query.workflow);
-  }
-  if (query.status !== undefined) {
-    bits |= 2;
-    params.push(query.status);
-  }
+  filters.forEach((value, i) => {
+    if (value === undefined) return;
+    bits |= 1 << i;
+    params.push(value);
+  });
+  return { bits, params };
+}
+
+export function listRuns(q: QueryState, project: number, query: RunsQuery): RunSummary[] {
+  const { bits, params } = optionalFilters(project, [query.workflow, query.status]);
   params.push(query.since ?? EARLIEST, query.limit);
   const rows = q.runs[bits]!.all(...params);
   for (const row of rows) row.trace_id = idText(row.trace_id);
@@ -180,16 +186,7 @@ function toWireSpan(row: StoredSpan): WireSpan {
 }
 
 export function listEvents(q: QueryState, project: number, query: EventsQuery): WireEvent[] {
-  const params: unknown[] = [project];
-  let bits = 0;
-  if (query.type !== undefined) {
-    bits |= 1;
-    params.push(query.type);
-  }
-  if (query.workflow !== undefined) {
-    bits |= 2;
-    params.push(query.workflow);
-  }
+  const { bits, params } = optionalFilters(project, [query.type, query.workflow]);
   params.push(query.since ?? EARLIEST, query.limit);
   const rows = q.events[bits]!.all(...params);
   for (const row of rows) row.metadata = JSON.parse(row.metadata as string) as WireAttributes;
@@ -197,11 +194,8 @@ export function listEvents(q: QueryState, project: number, query: EventsQuery): 
 }
 
 export function listMetrics(q: QueryState, project: number, query: MetricsQuery): MetricSample[] {
-  const params: unknown[] = [project];
-  if (query.pid !== undefined) params.push(query.pid);
-  if (query.service !== undefined) params.push(query.service);
+  const { bits, params } = optionalFilters(project, [query.pid, query.service]);
   params.push(query.from ?? EARLIEST, query.to ?? LATEST, query.limit ?? NO_LIMIT);
-  const bits = (query.pid === undefined ? 0 : 1) | (query.service === undefined ? 0 : 2);
   // Newest first so that `limit` keeps the latest samples; charts want them oldest first.
   return q.metrics[bits]!.all(...params).reverse();
 }
