@@ -1,6 +1,8 @@
 /**
  * A process's memory as Linux accounts it, read from /proc: for benches, which measure a child
- * from the inside (the child reads `self`), so this stays a plain synchronous reader.
+ * from the inside (the child reads `self`), so this stays a plain synchronous reader. Not
+ * teracron/process: the no-agent subject must not load any teracron code (or the addon) whose
+ * memory it would then count, and VmHWM (peak RSS) is read here too.
  *
  * USS (unique set size) is what the process alone holds: Private_Clean + Private_Dirty of every
  * mapping; that is what goes away when it exits. RSS also counts shared pages (libraries, the
