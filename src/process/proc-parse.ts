@@ -37,7 +37,7 @@ export interface StatFields {
 export const PF_KTHREAD = 0x00200000;
 
 /** The unsigned decimal at `pos`, up to the first non-digit; -1 when there is no digit. */
-export function readUint(buf: Buffer, pos: number, end: number): number {
+function readUint(buf: Buffer, pos: number, end: number): number {
   let value = 0;
   let digits = 0;
   for (; pos < end; pos++) {

@@ -79,7 +79,7 @@ export function startMetricsLoop(init: WorkerMetricsInit, deps: MetricsLoopDeps)
   return loop;
 }
 
-export function sampleRound(loop: MetricsLoop): void {
+function sampleRound(loop: MetricsLoop): void {
   if (loop.sampler.rootGone && loop.sampler.watched.size === 0) return;
   loop.lastRoundAt = Date.now();
   addRound(loop.shipper, sampleAll(loop.sampler, readMainFigures(loop.views)), true);
@@ -98,11 +98,6 @@ export async function flushMetrics(loop: MetricsLoop, fresh: boolean): Promise<v
   if (fresh && Date.now() - loop.lastRoundAt >= MIN_FINAL_GAP_MS) sampleRound(loop);
   shipBuffered(loop.shipper);
   await settleMetrics(loop.shipper);
-}
-
-/** True once the watched process (and every watched descendant) is gone. */
-export function watchedAllGone(loop: MetricsLoop): boolean {
-  return loop.sampler.rootGone && loop.sampler.watched.size === 0;
 }
 
 export function stopMetricsLoop(loop: MetricsLoop): void {
