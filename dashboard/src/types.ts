@@ -1,5 +1,5 @@
 /**
- * The query API's answers (shared/QUERY_API.md), as the dashboard reads them. Declared here
+ * The query API's answers (docs/query-api.md), as the dashboard reads them. Declared here
  * rather than imported from src/: the browser build is its own program and must not pull in
  * server modules; the JSON is the published contract, and the browser test reads it end to end.
  */

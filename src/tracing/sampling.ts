@@ -2,7 +2,7 @@
  * Head sampling, decided once per trace at its root and inherited by every span under it.
  * A trace is kept when the first 8 bytes of MD5(trace_id as ASCII), read as a big-endian uint64,
  * are <= floor(rate × (2^64 − 1)). Hashing the id rather than rolling a die makes every service,
- * in every language, reach the same decision for the same trace (`shared/vectors/sampling.json`).
+ * in every language, reach the same decision for the same trace (`test/fixtures/vectors/sampling.json`).
  *
  * The threshold is computed as the reference implementation does (Python's
  * `int(rate * (2**64 - 1))`): the product is taken in doubles, where 2^64 − 1 rounds to 2^64, so

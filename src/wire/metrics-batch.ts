@@ -1,7 +1,7 @@
 /**
  * The protobuf `MetricsBatch` sent to `POST /api/ingest`, encoded and decoded by hand: two small
  * messages do not justify a protobuf runtime, and the hand-written form is byte-exact with the
- * Python reference (`shared/vectors/envelope.json`).
+ * Python reference (`test/fixtures/vectors/envelope.json`).
  *
  *   message MetricsBatch {
  *     repeated MetricsEntry entries = 1;

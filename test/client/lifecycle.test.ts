@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import { TeracronClient, TeracronConfigError, down, getClient, up } from '../../src/index';
 import { loadPrivateKey } from '../../src/wire/envelope';
 import { startReceiver } from '../helpers/receiver';
-import { envelopeVectors, repoRoot } from '../helpers/vectors';
+import { envelopeVectors } from '../helpers/vectors';
+import { repoRoot } from '../../support/repo-root';
 
 const vectors = envelopeVectors();
 

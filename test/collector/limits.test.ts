@@ -6,7 +6,8 @@ import { request } from 'undici';
 import { encodeBatch, newBatchId } from '../../src/wire/batch-codec';
 import { loadPublicKey, sealEnvelope } from '../../src/wire/envelope';
 import { query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
-import { envelopeVectors, repoRoot } from '../helpers/vectors';
+import { envelopeVectors } from '../helpers/vectors';
+import { repoRoot } from '../../support/repo-root';
 
 const vectors = envelopeVectors();
 

@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
-import { repoRoot } from '../helpers/vectors';
+import { repoRoot } from '../../support/repo-root';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DEMO = join(repoRoot(), 'dist', 'examples', 'demo', 'main.js');

@@ -12,7 +12,7 @@ import type { WireSpan } from '../../src/wire/batch-codec';
 import { decodeApiKey } from '../../src/wire/api-key';
 import { runCommand } from '../helpers/child';
 import type { NodeResult } from '../helpers/child';
-import { repoRoot } from '../helpers/vectors';
+import { repoRoot } from '../../support/repo-root';
 
 const DURATION_S = 20;
 const KILL_AFTER_MS = 80_000;

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { fixturePath } from './child';
-import { repoRoot } from './vectors';
+import { repoRoot } from '../../support/repo-root';
 
 export type Framework = 'express' | 'express4' | 'fastify' | 'koa';
 /** off: no teracron; idle: integration installed, agent never started; up: up() in the app; preload: node -r teracron/auto. */

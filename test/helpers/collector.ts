@@ -2,16 +2,14 @@
  * A real collector for tests: a data directory holding the vector project's keys (so envelopes
  * made by the independent implementation open), started as a child process through the CLI.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, envelopeVectors } from './vectors';
+import { queryCollector } from '../../support/collector-process';
+import { envelopeVectors } from './vectors';
 
-export function cliPath(): string {
-  return join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
-}
+export { cliPath, startCollectorProcess } from '../../support/collector-process';
+export type { CollectorProcess } from '../../support/collector-process';
 
 /** A fresh data dir with keys/<vector slug>.pem (0600) and .apikey. */
 export function vectorDataDir(): string {
@@ -23,42 +21,7 @@ export function vectorDataDir(): string {
   return dir;
 }
 
-export interface CollectorProcess {
-  url: string;
-  child: ChildProcess;
-  stderr: () => string;
-  /** Sends the signal and resolves with the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-export function startCollectorProcess(dataDir: string, extraArgs: string[] = []): Promise<CollectorProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath(), 'collector', '--data', dataDir, '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      const match = /^teracron collector listening on (\S+)$/m.exec(stdout);
-      if (match) {
-        resolve({
-          url: match[1]!,
-          child,
-          stderr: () => stderr,
-          stop: (signal = 'SIGTERM') => {
-            child.kill(signal);
-            return exited;
-          },
-        });
-      }
-    });
-    void exited.then((code) => reject(new Error(`the collector exited (${code}) before listening: ${stderr}`)));
-  });
-}
-
-/** GET a query endpoint with the project's key; returns status and parsed JSON. */
-export async function query(url: string, path: string, apiKey: string | null = envelopeVectors().api_key): Promise<{ status: number; body: any; headers: Headers }> {
-  const response = await fetch(`${url}${path}`, { headers: apiKey === null ? {} : { authorization: `Bearer ${apiKey}` } });
-  return { status: response.status, body: await response.json(), headers: response.headers };
+/** GET a query endpoint with the vector project's key (or the one given); returns status and parsed JSON. */
+export function query(url: string, path: string, apiKey: string | null = envelopeVectors().api_key): Promise<{ status: number; body: any; headers: Headers }> {
+  return queryCollector(url, path, apiKey);
 }

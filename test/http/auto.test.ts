@@ -13,7 +13,8 @@ import type { NodeResult } from '../helpers/child';
 import { reply, serve } from '../helpers/http';
 import type { TestServer } from '../helpers/http';
 import { startReceiver } from '../helpers/receiver';
-import { envelopeVectors, repoRoot } from '../helpers/vectors';
+import { envelopeVectors } from '../helpers/vectors';
+import { repoRoot } from '../../support/repo-root';
 
 const vectors = envelopeVectors();
 const received: Array<{ path: string; headers: IncomingHttpHeaders }> = [];

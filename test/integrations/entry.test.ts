@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runCommand } from '../helpers/child';
-import { repoRoot } from '../helpers/vectors';
+import { repoRoot } from '../../support/repo-root';
 import { teracronErrorHandler, teracronMiddleware } from '../../src/integrations/express';
 
 async function runScript(args: string[]): Promise<any> {

@@ -14,7 +14,8 @@ import { after, before, test } from 'node:test';
 import { fixturePath } from '../helpers/child';
 import { query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import type { CollectorProcess } from '../helpers/collector';
-import { envelopeVectors, repoRoot } from '../helpers/vectors';
+import { envelopeVectors } from '../helpers/vectors';
+import { repoRoot } from '../../support/repo-root';
 
 const vectors = envelopeVectors();
 const ZERO16 = '0'.repeat(16);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { repoRoot } from '../helpers/vectors';
+import { repoRoot } from '../../support/repo-root';
 
 test('import and require of "teracron/process" give the same reader and every export', () => {
   const script = [

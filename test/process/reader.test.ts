@@ -21,7 +21,7 @@ import { loadNativeReader, nativeBindingPath } from '../../src/process/native';
 import { addSmapsLines, emptySmapsTotals, pageSizeFromAuxv, parseStat } from '../../src/process/proc-parse';
 import type { ProcessReader, ProcessReaderKind, ProcessSample } from '../../src/process/types';
 import { fixturePath } from '../helpers/child';
-import { repoRoot } from '../helpers/vectors';
+import { repoRoot } from '../../support/repo-root';
 
 const linux = process.platform === 'linux';
 const notLinux = !linux && 'the readers are checked against /proc, which only Linux has';
