@@ -8,24 +8,27 @@
  * whatever an agent runs besides (teracron's worker, V8's GC threads) competes with both, which
  * is part of its cost. autocannon runs in its own process rather than in this one because this
  * process answers teracron's uploads during its runs, and a load generator sharing that event
- * loop would be slower in the teracron runs only. Sealed batches are kept and opened after each
- * run, untimed, so the sink costs a 202 during the run and the spans are still counted: a run
- * whose agent delivered no span (or OpenTelemetry exported none) fails the bench rather than
- * measure an agent that is off.
+ * loop would be slower in the teracron runs only. Sealed bodies are kept with their path and
+ * opened after each run, untimed, as the collector would open them (trace batches, and the
+ * metrics batch the agent sends at exit), so the sink costs a 202 during the run and the spans
+ * are still counted: a run whose agent delivered no span (or OpenTelemetry exported none), or
+ * sent a body that cannot be read, fails the bench rather than measure an agent that is off.
  */
+import type { KeyObject } from 'node:crypto';
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { decodeBatch } from '../src/wire/batch-codec';
-import { loadPrivateKey, openEnvelope } from '../src/wire/envelope';
-import { envelopeVectors } from '../test/helpers/vectors';
 import { summaryRows } from './harness';
 import type { Bench, BenchContext, BenchRow } from './harness';
 import type { LoadResult, LoadRun } from './http-load';
 import type { ServerMessage, ServerRequest } from './http-server';
+import { METRICS_PATH, TRACE_PATH, describeTally, describeUnreadable, itemsAt, readTeracronBody, tallyBody } from './ingest-reader';
+import type { Tally } from './ingest-reader';
+import { benchProject } from './project';
 import { formatRow, summarize } from './stats';
 
 type System = 'baseline' | 'teracron' | 'opentelemetry';
@@ -39,15 +42,36 @@ const AUTO = join(__dirname, '..', 'src', 'auto.js');
 const OTEL_SETUP = join(__dirname, 'http-otel-setup.js');
 const SERVER = join(__dirname, 'http-server.js');
 const LOAD = join(__dirname, 'http-load.js');
+/** What the service, the OpenTelemetry setup and the load generator load from bench/node_modules. */
+const PEERS = ['fastify', 'autocannon', '@fastify/otel', '@opentelemetry/instrumentation-http', '@opentelemetry/sdk-trace-node'];
 
-/** Answers every upload 202 at once and keeps the trace batches, to be opened after the run. */
-async function startTraceSink(): Promise<{ url: string; take(): Buffer[]; close(): Promise<void> }> {
-  let bodies: Buffer[] = [];
+/** Says which peer is missing here, rather than let a child process die on it mid-run. */
+function checkPeers(): void {
+  const requirePeer = createRequire(join(__dirname, '..', '..', 'bench', 'package.json'));
+  const missing = PEERS.filter((name) => {
+    try {
+      requirePeer.resolve(name);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length > 0) throw new Error(`${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not installed for the benchmarks: run \`npm ci --prefix bench\` (or \`npm run bench\`, which does)`);
+}
+
+interface Upload {
+  path: string;
+  body: Buffer;
+}
+
+/** Answers every upload 202 at once and keeps it, with its path, to be opened after the run. */
+async function startUploadSink(): Promise<{ url: string; take(): Upload[]; close(): Promise<void> }> {
+  let uploads: Upload[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      if (req.url === '/api/v1/traces') bodies.push(Buffer.concat(chunks));
+      uploads.push({ path: new URL(req.url ?? '/', 'http://sink').pathname, body: Buffer.concat(chunks) });
       res.writeHead(202).end();
     });
   });
@@ -56,8 +80,8 @@ async function startTraceSink(): Promise<{ url: string; take(): Buffer[]; close(
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     take: () => {
-      const taken = bodies;
-      bodies = [];
+      const taken = uploads;
+      uploads = [];
       return taken;
     },
     close: () =>
@@ -68,14 +92,13 @@ async function startTraceSink(): Promise<{ url: string; take(): Buffer[]; close(
   };
 }
 
-function spansIn(bodies: Buffer[]): number {
-  const privateKey = loadPrivateKey(envelopeVectors().private_key_pem);
-  let spans = 0;
-  for (const body of bodies) {
-    const batch = decodeBatch(openEnvelope(body, privateKey));
-    if (batch.type === 'trace') spans += batch.spans.length;
-  }
-  return spans;
+/** Opens one run's uploads by path; throws, naming the endpoint and the reason, when any cannot be read. */
+function readUploads(uploads: Upload[], privateKey: KeyObject): Tally {
+  const tally: Tally = {};
+  for (const { path, body } of uploads) tallyBody(tally, path, () => readTeracronBody(path, body, privateKey));
+  const unreadable = describeUnreadable(tally);
+  if (unreadable !== null) throw new Error(`teracron/auto sent bodies the collector could not read: ${unreadable}`);
+  return tally;
 }
 
 /** The next IPC message of `child` that `accept` takes, or a rejection when the child exits first. */
@@ -108,11 +131,11 @@ interface Service {
   stop(): Promise<{ cpuUs: number; otelSpans: number | null; stderr: string }>;
 }
 
-async function startService(system: System, sinkUrl: string): Promise<Service> {
+async function startService(system: System, sinkUrl: string, apiKey: string): Promise<Service> {
   const execArgv = system === 'teracron' ? ['-r', AUTO] : system === 'opentelemetry' ? ['--require', OTEL_SETUP] : [];
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith('TERACRON_') || name.startsWith('OTEL_')) delete env[name];
-  if (system === 'teracron') Object.assign(env, { TERACRON_API_KEY: envelopeVectors().api_key, TERACRON_DOMAIN: sinkUrl });
+  if (system === 'teracron') Object.assign(env, { TERACRON_API_KEY: apiKey, TERACRON_DOMAIN: sinkUrl });
   const child = fork(SERVER, [], { execArgv, env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -143,6 +166,7 @@ function startLoad(): { run(url: string, seconds: number): Promise<LoadResult>; 
   const child = fork(LOAD, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return {
     run: async (url, seconds) => {
+      if (!child.connected) throw new Error(`the autocannon process has exited (${child.exitCode ?? child.signalCode}); its stderr is above`);
       const reply = nextMessage(child, isType('result')<LoadResult>, 'autocannon');
       child.send({ type: 'run', url, connections: CONNECTIONS, seconds } satisfies LoadRun);
       const result = await reply;
@@ -151,7 +175,10 @@ function startLoad(): { run(url: string, seconds: number): Promise<LoadResult>; 
       }
       return result;
     },
-    close: () => child.disconnect(),
+    // The child may have died already (its exit rejects the run that was waiting on it).
+    close: () => {
+      if (child.connected) child.disconnect();
+    },
   };
 }
 
@@ -166,16 +193,26 @@ interface Figures {
   served: number;
 }
 
-async function run({ quick, reps }: BenchContext): Promise<BenchRow[]> {
+/** Seconds of autocannon per run, and repetitions (smoke runs each system once). */
+const PLAN = {
+  smoke: { warmupS: 0.5, measureS: 1, reps: 1 },
+  quick: { warmupS: 1, measureS: 4, reps: null },
+  full: { warmupS: 2, measureS: 10, reps: null },
+} as const;
+
+async function run({ mode, reps: contextReps }: BenchContext): Promise<BenchRow[]> {
   if (!existsSync(AUTO)) throw new Error(`${AUTO} is missing: build first (npm run compile)`);
-  const warmupS = quick ? 1 : 2;
-  const measureS = quick ? 4 : 10;
+  checkPeers();
+  const { warmupS, measureS } = PLAN[mode];
+  const reps = PLAN[mode].reps ?? contextReps;
+  const project = await benchProject();
   console.log(`Fastify hello world, autocannon ${CONNECTIONS} connections, ${warmupS} s warm-up + ${measureS} s measured per run, ${reps} interleaved reps`);
   console.log('OpenTelemetry: instrumentation-http + @fastify/otel, BatchSpanProcessor (defaults) into a discarding exporter');
-  const sink = await startTraceSink();
+  const sink = await startUploadSink();
   const load = startLoad();
   const figures = new Map<System, Figures>(SYSTEMS.map((system) => [system, { rps: [], p99Ms: [], cpuUsPerRequest: [], ratio: [], spans: 0, served: 0 }]));
   const stderrSeen = new Set<System>();
+  let metricsEntries = 0;
 
   try {
     for (let rep = 0; rep < reps; rep++) {
@@ -184,7 +221,7 @@ async function run({ quick, reps }: BenchContext): Promise<BenchRow[]> {
       const repRps = new Map<System, number>();
       for (const system of order) {
         sink.take();
-        const service = await startService(system, sink.url);
+        const service = await startService(system, sink.url, project.apiKey);
         const warmup = await load.run(service.url, warmupS);
         const cpuBefore = await service.cpuUs();
         const measured = await load.run(service.url, measureS);
@@ -203,9 +240,11 @@ async function run({ quick, reps }: BenchContext): Promise<BenchRow[]> {
         entry.served += warmup.requests + measured.requests;
         repRps.set(system, rps);
         if (system === 'teracron') {
-          const spans = spansIn(sink.take());
-          if (spans === 0) throw new Error(`teracron/auto delivered no span for ${warmup.requests + measured.requests} requests: the agent is off\n${stopped.stderr}`);
+          const tally = readUploads(sink.take(), project.privateKey);
+          const spans = itemsAt(tally, TRACE_PATH);
+          if (spans === 0) throw new Error(`teracron/auto delivered no span for ${warmup.requests + measured.requests} requests (it sent ${describeTally(tally)}): the agent is off\n${stopped.stderr}`);
           entry.spans += spans;
+          metricsEntries += itemsAt(tally, METRICS_PATH);
         } else if (system === 'opentelemetry') {
           if (stopped.otelSpans === null || stopped.otelSpans === 0) throw new Error(`OpenTelemetry exported no span: the setup did not load\n${stopped.stderr}`);
           entry.spans += stopped.otelSpans;
@@ -230,6 +269,7 @@ async function run({ quick, reps }: BenchContext): Promise<BenchRow[]> {
   const tc = figures.get('teracron')!;
   const ot = figures.get('opentelemetry')!;
   console.log(`spans per request served: teracron ${(tc.spans / tc.served).toFixed(3)} delivered (${tc.spans} of ${tc.served} requests), OpenTelemetry ${(ot.spans / ot.served).toFixed(3)} exported (${ot.spans} of ${ot.served})`);
+  console.log(`teracron/auto also delivered ${metricsEntries} process-metrics entries (/api/ingest)`);
 
   const rows: BenchRow[] = [];
   for (const system of SYSTEMS) {
@@ -251,4 +291,4 @@ export const http: Bench = {
   run,
 };
 
-if (require.main === module) void run({ quick: true, reps: Number(process.env.REPS ?? '5') });
+if (require.main === module) void run({ mode: 'quick', reps: Number(process.env.REPS ?? '5') });

@@ -2,27 +2,32 @@
  * Collector ingest throughput: spans per second decrypted, validated and stored, for msgpack and
  * JSON batches of 100 and 1,000 spans, in one run, interleaved, repeated. The collector runs as
  * its own process (as in production); this process only sends pre-sealed batches, 4 in flight.
+ * The collector's data folder is fresh and holds only the bench project's keys.
  */
+import type { KeyObject } from 'node:crypto';
 import { request } from 'undici';
 import { encodeBatch, newBatchId } from '../src/wire/batch-codec';
 import type { WireFormat, WireSpan } from '../src/wire/batch-codec';
-import { loadPublicKey, sealEnvelope } from '../src/wire/envelope';
-import { startCollectorProcess, vectorDataDir } from '../test/helpers/collector';
-import { envelopeVectors } from '../test/helpers/vectors';
+import { sealEnvelope } from '../src/wire/envelope';
+import { startCollectorProcess } from '../support/collector-process';
 import { summaryRows } from './harness';
 import type { Bench, BenchContext, BenchRow } from './harness';
+import { benchProject, collectorDataDir } from './project';
 import { formatRow, machine, summarize } from './stats';
 
-let SPANS_PER_RUN = Number(process.env.SPANS ?? '60000');
+/** Spans per run (SPANS overrides quick and full); smoke still sends two 1,000-span batches. */
+const SPANS_PER_RUN = { smoke: 2_000, quick: 20_000, full: Number(process.env.SPANS ?? '60000') } as const;
 const IN_FLIGHT = 4;
 
-const vectors = envelopeVectors();
-const publicKey = loadPublicKey(vectors.public_key_pem);
+interface Sealer {
+  slug: string;
+  publicKey: KeyObject;
+}
 
-function makeBatches(format: WireFormat, batchSize: number, runId: number): Buffer[] {
+function makeBatches(project: Sealer, spansPerRun: number, format: WireFormat, batchSize: number, runId: number): Buffer[] {
   const now = Date.now();
   const batches: Buffer[] = [];
-  for (let b = 0; b < SPANS_PER_RUN / batchSize; b++) {
+  for (let b = 0; b < spansPerRun / batchSize; b++) {
     const spans: WireSpan[] = [];
     for (let i = 0; i < batchSize; i++) {
       const n = b * batchSize + i;
@@ -42,33 +47,33 @@ function makeBatches(format: WireFormat, batchSize: number, runId: number): Buff
         captured_params: {},
       });
     }
-    batches.push(sealEnvelope(encodeBatch({ type: 'trace', project_slug: vectors.slug, batch_id: newBatchId(), spans }, format), publicKey));
+    batches.push(sealEnvelope(encodeBatch({ type: 'trace', project_slug: project.slug, batch_id: newBatchId(), spans }, format), project.publicKey));
   }
   return batches;
 }
 
-async function send(url: string, batches: Buffer[]): Promise<number> {
+/** Posts every batch, IN_FLIGHT at a time; returns spans per second. */
+async function send(url: string, slug: string, spansPerRun: number, batches: Buffer[]): Promise<number> {
   let next = 0;
   const start = performance.now();
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
       while (next < batches.length) {
         const body = batches[next++]!;
-        const res = await request(`${url}/api/v1/traces`, { method: 'POST', body, headers: { 'x-project-slug': vectors.slug } });
-        await res.body.dump();
-        if (res.statusCode !== 202) throw new Error(`the collector answered ${res.statusCode}`);
+        const res = await request(`${url}/api/v1/traces`, { method: 'POST', body, headers: { 'x-project-slug': slug } });
+        const answer = await res.body.text();
+        if (res.statusCode !== 202) throw new Error(`the collector answered ${res.statusCode} to a trace batch: ${answer.slice(0, 500)}`);
       }
     }),
   );
-  return SPANS_PER_RUN / ((performance.now() - start) / 1000);
+  return spansPerRun / ((performance.now() - start) / 1000);
 }
 
-async function run({ quick, reps }: BenchContext): Promise<BenchRow[]> {
-  // Fewer spans per run in quick mode; every configuration still gets `reps` interleaved runs.
-  SPANS_PER_RUN = quick ? 20_000 : Number(process.env.SPANS ?? '60000');
-  const REPS = reps;
-  // A high rate limit: this measures the store, not the limiter.
-  const collector = await startCollectorProcess(vectorDataDir());
+async function run({ mode, reps: REPS }: BenchContext): Promise<BenchRow[]> {
+  // Fewer spans per run in quick and smoke mode; every configuration still gets `reps` interleaved runs.
+  const spansPerRun = SPANS_PER_RUN[mode];
+  const project = await benchProject();
+  const collector = await startCollectorProcess(await collectorDataDir());
   const configs: Array<[WireFormat, number]> = [
     ['msgpack', 100],
     ['json', 100],
@@ -80,8 +85,8 @@ async function run({ quick, reps }: BenchContext): Promise<BenchRow[]> {
   try {
     for (let rep = 0; rep < REPS; rep++) {
       for (const [format, size] of configs) {
-        const batches = makeBatches(format, size, runId++);
-        const rate = await send(collector.url, batches);
+        const batches = makeBatches(project, spansPerRun, format, size, runId++);
+        const rate = await send(collector.url, project.slug, spansPerRun, batches);
         const name = `${format}, ${size} spans per batch`;
         results.set(name, [...(results.get(name) ?? []), rate]);
       }
@@ -89,7 +94,7 @@ async function run({ quick, reps }: BenchContext): Promise<BenchRow[]> {
   } finally {
     await collector.stop();
   }
-  console.log(`ingest: ${machine()}; ${REPS} reps × ${SPANS_PER_RUN} spans per config, ${IN_FLIGHT} batches in flight, collector in its own process`);
+  console.log(`ingest: ${machine()}; ${REPS} reps × ${spansPerRun} spans per config, ${IN_FLIGHT} batches in flight, collector in its own process`);
   console.log(`${''.padEnd(44)}${'min'.padStart(10)}${'median'.padStart(10)}${'max'.padStart(10)}`);
   const rows: BenchRow[] = [];
   for (const [name, values] of results) {
@@ -105,4 +110,4 @@ export const ingest: Bench = {
   run,
 };
 
-if (require.main === module) void run({ quick: false, reps: Number(process.env.REPS ?? '3') });
+if (require.main === module) void run({ mode: 'full', reps: Number(process.env.REPS ?? '3') });

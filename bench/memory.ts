@@ -14,18 +14,17 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { envelopeVectors } from '../test/helpers/vectors';
-import { summaryRows } from './harness';
+import { BenchSkipped, summaryRows } from './harness';
 import type { Bench, BenchContext, BenchRow } from './harness';
 import { SYSTEMS } from './memory-subject';
 import type { Phase, SubjectReport, System } from './memory-subject';
+import { benchProject } from './project';
 import { formatRow, machine, summarize } from './stats';
 import type { Summary } from './stats';
 
 const SUBJECT = join(__dirname, 'memory-subject.js');
 const TICK_MS = 100;
 const PER_TICK = 20_000;
-const IDLE_MS = 1000;
 const MIB = 1024 * 1024;
 const SUBJECT_TIMEOUT_MS = 60_000;
 
@@ -62,8 +61,8 @@ function checkOpenTelemetry(): void {
 }
 
 /** Runs one subject, takes its report line, then ends it: what it would do next is not measured. */
-function runSubject(system: System, phase: Phase, sink: Sink, apiKey: string, loadMs: number): Promise<SubjectReport> {
-  const args = [SUBJECT, system, phase, '--sink', sink.url, '--idle-ms', String(IDLE_MS), '--load-ms', String(loadMs), '--tick-ms', String(TICK_MS), '--per-tick', String(PER_TICK)];
+function runSubject(system: System, phase: Phase, sink: Sink, apiKey: string, times: Times): Promise<SubjectReport> {
+  const args = [SUBJECT, system, phase, '--sink', sink.url, '--idle-ms', String(times.idleMs), '--load-ms', String(times.loadMs), '--tick-ms', String(TICK_MS), '--per-tick', String(PER_TICK)];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TERACRON_API_KEY: apiKey },
@@ -105,16 +104,27 @@ function toMiB(summary: Summary): Summary {
   return { min: summary.min / MIB, median: summary.median / MIB, max: summary.max / MIB };
 }
 
+interface Times {
+  /** How long a subject idles after setup before its memory is read. */
+  idleMs: number;
+  /** How long a subject runs the span load. */
+  loadMs: number;
+}
+
+// 2 s of load keeps the quick run under a minute. After 1 s teracron's worker is still behind the
+// load (a quarter delivered, the backlog resident); by 2 s it has caught up. Smoke mode only
+// proves that every subject starts, loads and reports.
+const TIMES = {
+  smoke: { idleMs: 200, loadMs: 300 },
+  quick: { idleMs: 1000, loadMs: 2000 },
+  full: { idleMs: 1000, loadMs: 3000 },
+} as const satisfies Record<BenchContext['mode'], Times>;
+
 async function run(context: BenchContext): Promise<BenchRow[]> {
-  if (process.platform !== 'linux') {
-    console.log(`memory: skipped, it reads /proc (Linux only; this is ${process.platform})`);
-    return [];
-  }
+  if (process.platform !== 'linux') throw new BenchSkipped(`it reads /proc, which Linux has and ${process.platform} does not`);
   checkOpenTelemetry();
-  // 2 s keeps the quick run under a minute. After 1 s teracron's worker is still behind the load
-  // (a quarter delivered, the backlog resident); by 2 s it has caught up.
-  const loadMs = context.quick ? 2000 : 3000;
-  const apiKey = envelopeVectors().api_key;
+  const times = TIMES[context.mode];
+  const { apiKey } = await benchProject();
   const sink = await startSink();
   const reports: SubjectReport[] = [];
   try {
@@ -122,7 +132,7 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
       // Rotate the order so that no system always runs first (or right after another's load).
       const order = SYSTEMS.map((_, i) => SYSTEMS[(i + rep) % SYSTEMS.length]!);
       for (const phase of ['idle', 'load'] as const) {
-        for (const system of order) reports.push(await runSubject(system, phase, sink, apiKey, loadMs));
+        for (const system of order) reports.push(await runSubject(system, phase, sink, apiKey, times));
       }
     }
   } finally {
@@ -133,7 +143,7 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
   const summaryOf = (system: System, phase: Phase, pick: (r: SubjectReport) => number): Summary => summarize(of(system, phase).map(pick));
 
   console.log(`memory: ${machine()}; ${context.reps} reps, each figure from a fresh process, systems interleaved`);
-  console.log(`idle: ${IDLE_MS} ms after setup; load: ${PER_TICK} traced calls every ${TICK_MS} ms for ${loadMs} ms; memory read at the end, before shutdown`);
+  console.log(`idle: ${times.idleMs} ms after setup; load: ${PER_TICK} traced calls every ${TICK_MS} ms for ${times.loadMs} ms; memory read at the end, before shutdown`);
   console.log(`${''.padEnd(44)}${'min'.padStart(10)}${'median'.padStart(10)}${'max'.padStart(10)}`);
   const rows: BenchRow[] = [];
   for (const { phase, field, metric, label } of METRICS) {
@@ -180,7 +190,7 @@ export const memory: Bench = {
 };
 
 if (require.main === module) {
-  memory.run({ quick: true, reps: 5 }).catch((err: unknown) => {
+  memory.run({ mode: 'quick', reps: 5 }).catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;
   });

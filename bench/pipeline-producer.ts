@@ -21,12 +21,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { TeracronClient } from '../src/client';
-import { envelopeVectors } from '../test/helpers/vectors';
 
 export interface ProducerConfig {
   system: 'teracron' | 'opentelemetry';
   /** Base URL of the receiver (counting sink or collector). */
   url: string;
+  /** The bench project's key (bench/project.ts), for teracron. */
+  apiKey: string;
   spans: number;
   /** Spans per second; 0 for as fast as possible. */
   rate: number;
@@ -78,7 +79,7 @@ function now(): number {
 }
 
 async function teracronAgent(config: ProducerConfig): Promise<Agent> {
-  const client = new TeracronClient({ apiKey: envelopeVectors().api_key, domain: config.url }).start();
+  const client = new TeracronClient({ apiKey: config.apiKey, domain: config.url }).start();
   // One round trip to the worker, so the run starts with the worker up, as in a running app.
   await client.flush();
   let produced = 0;

@@ -19,6 +19,9 @@
  * CPU is per process, all threads: the producer's covers its main thread, the agent's worker and
  * V8's helper threads (garbage collection, compilation); the receiver's is the sink or collector.
  *
+ * The counting sink opens what the agent sends with the bench project's private key (its path
+ * given on the sink's command line); the producers get the project's API key in their config.
+ *
  * PIPELINE_CPU_PROF=<dir> runs producers and sinks with --cpu-prof into that directory.
  */
 import { fork, spawn } from 'node:child_process';
@@ -29,10 +32,12 @@ import { performance } from 'node:perf_hooks';
 import type { Bench, BenchContext, BenchRow } from './harness';
 import { summaryRows } from './harness';
 import type { SinkCount, SinkFormat, SinkMessage, SinkRequest } from './counting-sink';
+import { describeTally, describeUnreadable } from './ingest-reader';
 import type { ProducerConfig, ProducerResult } from './pipeline-producer';
+import { benchProject, collectorDataDir } from './project';
 import { formatRow, machine, summarize } from './stats';
-import { query, startCollectorProcess, vectorDataDir } from '../test/helpers/collector';
-import type { CollectorProcess } from '../test/helpers/collector';
+import { queryCollector, startCollectorProcess } from '../support/collector-process';
+import type { CollectorProcess } from '../support/collector-process';
 
 type System = 'teracron' | 'teracron+collector' | 'opentelemetry';
 
@@ -49,6 +54,11 @@ const CLOCK_TICKS_PER_S = 100;
 const RING_SPANS = (8 * 1024 * 1024) / 80;
 
 interface Plan {
+  reps: number;
+  /** Spans of the discarded first run into each sink; 0 for none. */
+  warmupSpans: number;
+  /** Offered rates of the ladder, climbed until one drops. */
+  ladder: readonly number[];
   /** Spans per delivered-rate run (the same for every system). */
   maxSpans: number;
   /** Seconds per run at DROP_RATE and per ladder step. */
@@ -61,9 +71,15 @@ interface Plan {
 
 function plan(context: BenchContext): Plan {
   const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
-  return context.quick
-    ? { maxSpans: env('SPANS', 200_000), dropSeconds: env('DROP_S', 2), stepSeconds: env('STEP_S', 2), collectorSpans: env('COLLECTOR_SPANS', 50_000), collectorReps: Math.min(context.reps, 3) }
-    : { maxSpans: env('SPANS', 1_000_000), dropSeconds: env('DROP_S', 5), stepSeconds: env('STEP_S', 5), collectorSpans: env('COLLECTOR_SPANS', 300_000), collectorReps: Math.min(context.reps, 5) };
+  switch (context.mode) {
+    case 'smoke':
+      // Every kind of run once, with a few thousand spans: proves the path works, measures nothing.
+      return { reps: 1, warmupSpans: 0, ladder: LADDER.slice(0, 2), maxSpans: 5_000, dropSeconds: 0.2, stepSeconds: 0.2, collectorSpans: 2_000, collectorReps: 1 };
+    case 'quick':
+      return { reps: context.reps, warmupSpans: 20_000, ladder: LADDER, maxSpans: env('SPANS', 200_000), dropSeconds: env('DROP_S', 2), stepSeconds: env('STEP_S', 2), collectorSpans: env('COLLECTOR_SPANS', 50_000), collectorReps: Math.min(context.reps, 3) };
+    case 'full':
+      return { reps: context.reps, warmupSpans: 20_000, ladder: LADDER, maxSpans: env('SPANS', 1_000_000), dropSeconds: env('DROP_S', 5), stepSeconds: env('STEP_S', 5), collectorSpans: env('COLLECTOR_SPANS', 300_000), collectorReps: Math.min(context.reps, 5) };
+  }
 }
 
 interface Outcome {
@@ -101,8 +117,9 @@ class SinkProcess {
     });
   }
 
-  static start(format: SinkFormat): Promise<SinkProcess> {
-    const child = fork(join(__dirname, 'counting-sink.js'), [format], { execArgv: profileArgs(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /** `pemPath`: the private key a teracron sink opens envelopes with. */
+  static start(format: SinkFormat, pemPath: string | null): Promise<SinkProcess> {
+    const child = fork(join(__dirname, 'counting-sink.js'), pemPath === null ? [format] : [format, pemPath], { execArgv: profileArgs(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     return new Promise((resolve, reject) => {
       child.once('message', (message: SinkMessage) => {
         if (message.type === 'ready') resolve(new SinkProcess(child, message.url));
@@ -161,8 +178,11 @@ function runProducer(config: ProducerConfig): Promise<ProducerResult> {
 
 let runNumber = 0;
 
+/** The bench project's API key, which every producer's config carries; set once per run. */
+let apiKey = '';
+
 function producerConfig(system: 'teracron' | 'opentelemetry', url: string, spans: number, rate: number): ProducerConfig {
-  return { system, url, spans, rate, window: rate === 0 ? WINDOW : 0, workflow: `pipeline-${process.pid}-${++runNumber}`, otelMaxQueueSize: OTEL_MAX_QUEUE_SIZE };
+  return { system, url, apiKey, spans, rate, window: rate === 0 ? WINDOW : 0, workflow: `pipeline-${process.pid}-${++runNumber}`, otelMaxQueueSize: OTEL_MAX_QUEUE_SIZE };
 }
 
 /** One run into a counting sink; the sink's count is the truth, the agent's counters are checked against it. */
@@ -170,9 +190,12 @@ async function runIntoSink(sink: SinkProcess, config: ProducerConfig): Promise<O
   await sink.request('reset');
   const result = await runProducer(config);
   const count = await sink.request('count');
-  if (count.errors > 0) throw new Error(`the sink could not read ${count.errors} of ${count.requests} requests from ${config.system}`);
+  const unreadable = describeUnreadable(count.endpoints);
+  if (unreadable !== null) {
+    throw new Error(`the ${config.system} sink could not read what the ${config.system} producer sent: ${unreadable}; it received ${describeTally(count.endpoints)}`);
+  }
   if (config.system === 'teracron' && count.spans !== result.sent) {
-    throw new Error(`teracron counted ${result.sent} spans sent, the sink ${count.spans}`);
+    throw new Error(`teracron counted ${result.sent} spans sent, the sink ${count.spans} (it received ${describeTally(count.endpoints)})`);
   }
   const dropped = config.system === 'teracron' ? result.droppedFull + result.droppedSend : result.produced - count.spans;
   return outcome(result, count.spans, dropped, count.lastAt, count.cpuMs);
@@ -191,7 +214,7 @@ async function runIntoCollector(collector: CollectorProcess, config: ProducerCon
 }
 
 async function storedRuns(collector: CollectorProcess, workflow: string): Promise<number> {
-  const { status, body } = await query(collector.url, '/api/v1/workflows?limit=1000');
+  const { status, body } = await queryCollector(collector.url, '/api/v1/workflows?limit=1000', apiKey);
   if (status !== 200) throw new Error(`GET /api/v1/workflows answered ${status}: ${JSON.stringify(body)}`);
   return (body.workflows as Array<{ workflow: string; total_runs: number }>).find((row) => row.workflow === workflow)?.total_runs ?? 0;
 }
@@ -262,14 +285,14 @@ interface Step {
  * ring holds about 100,000 spans, so a step of S seconds passes on a pipeline up to 100,000 / S
  * spans/s slower than offered; each step's delivered rate and lag are printed for that reason.
  */
-async function ladder(sink: SinkProcess, system: 'teracron' | 'opentelemetry', seconds: number): Promise<Step[]> {
+async function ladder(sink: SinkProcess, system: 'teracron' | 'opentelemetry', rates: readonly number[], seconds: number): Promise<Step[]> {
   const steps: Step[] = [];
   const step = async (rate: number): Promise<Step> => {
     const taken = { rate, outcome: await runIntoSink(sink, producerConfig(system, sink.url, Math.round(rate * seconds), rate)) };
     steps.push(taken);
     return taken;
   };
-  for (const rate of LADDER) {
+  for (const rate of rates) {
     if ((await step(rate)).outcome.dropped > 0) break;
   }
   if (steps[0]!.outcome.dropped > 0) await step(LADDER_FALLBACK);
@@ -292,26 +315,30 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
   ]);
   const ladders = new Map<System, Step[]>();
   const dropSpans = Math.round(DROP_RATE * p.dropSeconds);
-  const teracronSink = await SinkProcess.start('teracron');
-  const otlpSink = await SinkProcess.start('otlp');
+  const project = await benchProject();
+  apiKey = project.apiKey;
+  const teracronSink = await SinkProcess.start('teracron', project.pemPath);
+  const otlpSink = await SinkProcess.start('otlp', null);
   try {
     // Warm-up (discarded): the first producers pay for cold caches, the sinks for their JIT.
-    await runIntoSink(teracronSink, producerConfig('teracron', teracronSink.url, 20_000, 0));
-    await runIntoSink(otlpSink, producerConfig('opentelemetry', otlpSink.url, 20_000, 0));
-    for (let rep = 0; rep < context.reps; rep++) {
+    if (p.warmupSpans > 0) {
+      await runIntoSink(teracronSink, producerConfig('teracron', teracronSink.url, p.warmupSpans, 0));
+      await runIntoSink(otlpSink, producerConfig('opentelemetry', otlpSink.url, p.warmupSpans, 0));
+    }
+    for (let rep = 0; rep < p.reps; rep++) {
       addDelivered(results.get('teracron')!, await runIntoSink(teracronSink, producerConfig('teracron', teracronSink.url, p.maxSpans, 0)));
       addDelivered(results.get('opentelemetry')!, await runIntoSink(otlpSink, producerConfig('opentelemetry', otlpSink.url, p.maxSpans, 0)));
       addDrop(results.get('teracron')!, await runIntoSink(teracronSink, producerConfig('teracron', teracronSink.url, dropSpans, DROP_RATE)));
       addDrop(results.get('opentelemetry')!, await runIntoSink(otlpSink, producerConfig('opentelemetry', otlpSink.url, dropSpans, DROP_RATE)));
     }
-    ladders.set('teracron', await ladder(teracronSink, 'teracron', p.stepSeconds));
-    ladders.set('opentelemetry', await ladder(otlpSink, 'opentelemetry', p.stepSeconds));
+    ladders.set('teracron', await ladder(teracronSink, 'teracron', p.ladder, p.stepSeconds));
+    ladders.set('opentelemetry', await ladder(otlpSink, 'opentelemetry', p.ladder, p.stepSeconds));
   } finally {
     await teracronSink.stop();
     await otlpSink.stop();
   }
 
-  const collector = await startCollectorProcess(vectorDataDir());
+  const collector = await startCollectorProcess(await collectorDataDir());
   try {
     const s = results.get('teracron+collector')!;
     for (let rep = 0; rep < p.collectorReps; rep++) {
@@ -322,7 +349,7 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
     await collector.stop();
   }
 
-  print(context, p, results, ladders, (performance.now() - started) / 1000);
+  print(p, results, ladders, (performance.now() - started) / 1000);
   return rows(results, ladders);
 }
 
@@ -332,9 +359,9 @@ const LABEL: Record<System, string> = {
   opentelemetry: 'OpenTelemetry → OTLP JSON sink',
 };
 
-function print(context: BenchContext, p: Plan, results: Map<System, Series>, ladders: Map<System, Step[]>, elapsedS: number): void {
+function print(p: Plan, results: Map<System, Series>, ladders: Map<System, Step[]>, elapsedS: number): void {
   const n = (value: number): string => value.toLocaleString('en-US');
-  console.log(`pipeline: ${machine()}; ${context.reps} reps (collector ${p.collectorReps}), interleaved, a fresh producer process per run; ${elapsedS.toFixed(0)} s`);
+  console.log(`pipeline: ${machine()}; ${p.reps} reps (collector ${p.collectorReps}), interleaved, a fresh producer process per run; ${elapsedS.toFixed(0)} s`);
   console.log(`  delivered: ${n(p.maxSpans)} spans (collector ${n(p.collectorSpans)}), each its own trace, recorded as fast as the pipeline takes them (≤ ${n(WINDOW)} undelivered)`);
   console.log(`  drops: ${n(DROP_RATE)} spans/s offered for ${p.dropSeconds} s in 1 ms ticks`);
   console.log(`  OpenTelemetry 2.12: BatchSpanProcessor defaults (batches of 512, 5 s delay, one export at a time, 30 s timeout) but maxQueueSize ${n(OTEL_MAX_QUEUE_SIZE)}; OTLP/HTTP JSON exporter defaults`);
@@ -376,4 +403,4 @@ export const pipeline: Bench = {
   run,
 };
 
-if (require.main === module) void run({ quick: true, reps: Number(process.env.REPS ?? '5') });
+if (require.main === module) void run({ mode: 'quick', reps: Number(process.env.REPS ?? '5') });

@@ -58,7 +58,11 @@ async function timeCalls(calls: number, read: () => unknown): Promise<number> {
   return ((performance.now() - start) * 1000) / calls;
 }
 
-async function run({ quick, reps }: BenchContext): Promise<BenchRow[]> {
+/** Calls per case and repetition, and untimed calls per case first. */
+const CALLS = { smoke: 20, quick: 500, full: 2_000 } as const;
+const WARMUP_CALLS = { smoke: 5, quick: 50, full: 50 } as const;
+
+async function run({ mode, reps }: BenchContext): Promise<BenchRow[]> {
   const pidusage = loadPidusage();
   const native = loadNativeReader();
   const fallback = createFallbackReader();
@@ -66,7 +70,7 @@ async function run({ quick, reps }: BenchContext): Promise<BenchRow[]> {
   const childPid = child.pid!;
   const sleeper = startSleep();
   const sleepPid = sleeper.pid!;
-  const calls = quick ? 500 : 2_000;
+  const calls = CALLS[mode];
   const cases: Record<string, () => unknown> = {
     'addon readProcess(child)': () => native.readProcess(childPid),
     'fallback readProcess(child)': () => fallback.readProcess(childPid),
@@ -81,7 +85,7 @@ async function run({ quick, reps }: BenchContext): Promise<BenchRow[]> {
   };
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
   try {
-    for (const read of Object.values(cases)) await timeCalls(50, read);
+    for (const read of Object.values(cases)) await timeCalls(WARMUP_CALLS[mode], read);
     for (let rep = 0; rep < reps; rep++) {
       for (const [name, read] of Object.entries(cases)) samples[name]!.push(await timeCalls(calls, read));
     }
@@ -115,4 +119,4 @@ export const processSample: Bench = {
   run,
 };
 
-if (require.main === module) void run({ quick: true, reps: Number(process.env.REPS ?? '15') });
+if (require.main === module) void run({ mode: 'quick', reps: Number(process.env.REPS ?? '15') });

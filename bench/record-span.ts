@@ -14,7 +14,9 @@ import type { Bench, BenchContext, BenchRow } from './harness';
 import { formatRow, machine, summarize } from './stats';
 
 const CHUNK = 20_000;
-const CHUNKS_PER_REP = 10;
+/** Chunks per repetition, and chunks of each path run untimed first so the JIT has optimised both. */
+const CHUNKS_PER_REP = { smoke: 2, quick: 10, full: 10 } as const;
+const WARMUP_CHUNKS = { smoke: 1, quick: 5, full: 5 } as const;
 
 let sink = 0;
 let clockSink = 0;
@@ -43,13 +45,13 @@ function timeChunkWithTimes(record: (span: SpanInput) => boolean): number {
   return ((performance.now() - start) * 1e6) / CHUNK;
 }
 
-async function run({ reps: REPS }: BenchContext): Promise<BenchRow[]> {
+async function run({ mode, reps: REPS }: BenchContext): Promise<BenchRow[]> {
+  const chunks = CHUNKS_PER_REP[mode];
   const endpoint = await clientWithSink();
   const client = endpoint.client;
   const record = (span: SpanInput): boolean => client.recordSpan(span);
 
-  // Warm both paths so the JIT has optimised them before anything is timed.
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < WARMUP_CHUNKS[mode]; i++) {
     timeChunk(emptyFunction);
     timeChunk(record);
     await client.flush();
@@ -66,7 +68,7 @@ async function run({ reps: REPS }: BenchContext): Promise<BenchRow[]> {
     let span = 0;
     let spanWithTimes = 0;
     let clockRead = 0;
-    for (let c = 0; c < CHUNKS_PER_REP; c++) {
+    for (let c = 0; c < chunks; c++) {
       clockRead += timeClockChunk();
       base += timeChunk(emptyFunction);
       span += timeChunk(record);
@@ -74,18 +76,18 @@ async function run({ reps: REPS }: BenchContext): Promise<BenchRow[]> {
       spanWithTimes += timeChunkWithTimes(record);
       await client.flush();
     }
-    baseline.push(base / CHUNKS_PER_REP);
-    recorded.push(span / CHUNKS_PER_REP);
-    overhead.push((span - base) / CHUNKS_PER_REP);
-    recordedWithTimes.push(spanWithTimes / CHUNKS_PER_REP);
-    overheadWithTimes.push((spanWithTimes - base) / CHUNKS_PER_REP);
-    clock.push(clockRead / CHUNKS_PER_REP);
+    baseline.push(base / chunks);
+    recorded.push(span / chunks);
+    overhead.push((span - base) / chunks);
+    recordedWithTimes.push(spanWithTimes / chunks);
+    overheadWithTimes.push((spanWithTimes - base) / chunks);
+    clock.push(clockRead / chunks);
   }
   await endpoint.close();
 
   const stats = client.stats();
   if (stats.droppedRingFull > 0) throw new Error(`${stats.droppedRingFull} spans hit a full ring: the figures would be for the drop path`);
-  console.log(`record-span: ${machine()}; ${REPS} reps × ${CHUNKS_PER_REP} chunks × ${CHUNK} calls, interleaved`);
+  console.log(`record-span: ${machine()}; ${REPS} reps × ${chunks} chunks × ${CHUNK} calls, interleaved`);
   console.log(`${''.padEnd(44)}${'min'.padStart(10)}${'median'.padStart(10)}${'max'.padStart(10)}`);
   console.log(formatRow('empty function', summarize(baseline), 'ns/call'));
   console.log(formatRow('client.recordSpan({ workflow, operation })', summarize(recorded), 'ns/call'));
@@ -110,4 +112,4 @@ export const recordSpan: Bench = {
   run,
 };
 
-if (require.main === module) void run({ quick: true, reps: Number(process.env.REPS ?? '15') });
+if (require.main === module) void run({ mode: 'quick', reps: Number(process.env.REPS ?? '15') });
