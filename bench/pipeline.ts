@@ -74,7 +74,7 @@ function plan(context: BenchContext): Plan {
   switch (context.mode) {
     case 'smoke':
       // Every kind of run once, with a few thousand spans: proves the path works, measures nothing.
-      return { reps: 1, warmupSpans: 0, ladder: LADDER.slice(0, 2), maxSpans: 5_000, dropSeconds: 0.2, stepSeconds: 0.2, collectorSpans: 2_000, collectorReps: 1 };
+      return { reps: 1, warmupSpans: 0, ladder: LADDER.slice(0, 1), maxSpans: 5_000, dropSeconds: 0.2, stepSeconds: 0.2, collectorSpans: 2_000, collectorReps: 1 };
     case 'quick':
       return { reps: context.reps, warmupSpans: 20_000, ladder: LADDER, maxSpans: env('SPANS', 200_000), dropSeconds: env('DROP_S', 2), stepSeconds: env('STEP_S', 2), collectorSpans: env('COLLECTOR_SPANS', 50_000), collectorReps: Math.min(context.reps, 3) };
     case 'full':
