@@ -4,6 +4,7 @@
  * to stderr (SPEC §8). Exit codes: 0 ok, 1 the request failed, 2 a usage error (checked locally
  * before any request).
  */
+import { wantsHelp } from './commands';
 import { formatDuration, formatTime, cell, checkHexId, parseFlags, printJson, RequestError, runCommand, say, table, TARGET_OPTIONS, UsageError, EXIT_OK, EXIT_USAGE } from './output';
 import { queryApi, resolveTarget } from './query-client';
 import type { Target } from './query-client';
@@ -26,7 +27,7 @@ export async function run(argv: string[]): Promise<number> {
     say(`teracron: ${JSON.stringify(command)} is not a query command (${Object.keys(USAGE).join(', ')}).`);
     return EXIT_USAGE;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (wantsHelp(rest)) {
     process.stdout.write(`usage: ${usage}\n`);
     return EXIT_OK;
   }

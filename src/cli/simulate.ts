@@ -5,6 +5,7 @@
  */
 import { closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { wantsHelp } from './commands';
 import { checkHexId, clean, parseFlags, printJson, RequestError, runCommand, say, TARGET_OPTIONS, UsageError, EXIT_FAILED, EXIT_OK } from './output';
 import { queryApi } from './query-client';
 import { targetFrom } from './query-commands';
@@ -16,7 +17,7 @@ export const OUTPUT_FILES = { context: 'failure-context.json', diagnosis: 'diagn
 
 export async function run(argv: string[]): Promise<number> {
   const rest = argv.slice(1);
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (wantsHelp(rest)) {
     process.stdout.write(`usage: ${USAGE}\n`);
     return EXIT_OK;
   }
