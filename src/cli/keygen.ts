@@ -74,7 +74,9 @@ export async function run(argv: string[]): Promise<number> {
       `Start the collector:  teracron collector --data ${dir}${tlsFlags}\n` +
       `Point agents at it:   TERACRON_API_KEY=<the line on stdout> ` +
       (values.tls ? `TERACRON_DOMAIN=localhost:7777 TERACRON_CA_FILE=${join(dir, 'tls', 'cert.pem')}` : 'TERACRON_DOMAIN=http://127.0.0.1:7777') +
-      '\n',
+      '\n' +
+      // Without a domain the query commands ask the hosted service, which does not know this key.
+      `Query it:             ${values.tls ? `TERACRON_CA_FILE=${join(dir, 'tls', 'cert.pem')} ` : ''}teracron login --domain ${values.tls ? 'https://localhost:7777' : 'http://127.0.0.1:7777'} --api-key <the line on stdout>\n`,
   );
   return 0;
 }
