@@ -227,6 +227,7 @@ const STATUS_HINTS: Record<number, string> = {
   401: `check that the API key (--api-key, ${API_KEY_ENV} or teracron login) belongs to a project this collector serves.`,
   403: 'the key is not allowed to read this; check which project it belongs to (teracron whoami).',
   404: 'the id is not known to this project; check the id and the project (teracron whoami).',
+  409: 'the trace id prefix starts more than one trace; give more of its characters.',
   429: 'too many requests with this key; wait and try again.',
 };
 
