@@ -9,6 +9,7 @@ import { NUMBER_RULES } from '../config/resolve';
 import { TeracronConfigError, TeracronProcessError } from '../errors';
 import { readProcess } from '../process';
 import { readStartTime } from '../process/fallback';
+import { inFlagWords } from './output';
 
 export interface MonitorFlags {
   'api-key'?: string | undefined;
@@ -50,17 +51,6 @@ export function startMonitor(command: string, pid: number, children: boolean, fl
     writeSync(2, `${command}: not monitoring process ${pid}: ${inFlagWords(err.message)}\n`);
     return null;
   }
-}
-
-/** The library's names for what these commands take as flags. */
-const FLAG_FOR_OPTION: Record<string, string> = { apiKey: '--api-key', domain: '--domain', intervalS: '--interval', service: '--service' };
-
-/**
- * The library names a setting `option apiKey` and says `pass { apiKey: … }`; here it came from
- * a flag, so a message about it names the flag a person typed.
- */
-export function inFlagWords(message: string): string {
-  return message.replace(/\boption (apiKey|domain|intervalS|service)\b/g, (text, option: string) => FLAG_FOR_OPTION[option] ?? text);
 }
 
 /**

@@ -78,12 +78,26 @@ export async function runCommand(command: string, usage: string, body: () => Pro
       return EXIT_USAGE;
     }
     if (err instanceof TeracronConfigError || err instanceof TeracronKeyError) {
-      say(`teracron ${command}: ${message}`);
+      say(`teracron ${command}: ${inFlagWords(message)}`);
       return EXIT_USAGE;
     }
     say(`teracron ${command}: ${message}`);
     return EXIT_FAILED;
   }
+}
+
+/** The library's names for settings that the commands take as flags. */
+const FLAG_FOR_OPTION: Record<string, string> = { apiKey: '--api-key', domain: '--domain', intervalS: '--interval', service: '--service' };
+
+/**
+ * The library names a setting `option apiKey` and suggests `caFile / TERACRON_CA_FILE`; on the
+ * command line the setting came from a flag (and a CA only from the variable), so a message
+ * about it names what a person can type.
+ */
+export function inFlagWords(message: string): string {
+  return message
+    .replace(/\boption (apiKey|domain|intervalS|service)\b/g, (text, option: string) => FLAG_FOR_OPTION[option] ?? text)
+    .replace(/\bcaFile \/ TERACRON_CA_FILE\b/g, 'TERACRON_CA_FILE');
 }
 
 // C0 controls except tab and newline, DEL, C1 controls, and the bidi overrides that can make

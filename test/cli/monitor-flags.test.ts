@@ -14,7 +14,7 @@ import { envelopeVectors } from '../helpers/vectors';
 
 const TIMEOUT = { timeout: 60_000 };
 const KEY = envelopeVectors().api_key;
-const LIBRARY_WORDS = /\{ ?apiKey|option (apiKey|domain|intervalS|service)\b|apiKey option/;
+const LIBRARY_WORDS = /\{ ?apiKey|option (apiKey|domain|intervalS|service)\b|apiKey option|caFile/;
 
 function run(flags: string[], env: Record<string, string> = {}): Promise<NodeResult> {
   return runNode([cliPath(), 'run', ...flags, '--', process.execPath, '-e', 'process.exitCode = 3'], env);
