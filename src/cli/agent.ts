@@ -6,14 +6,34 @@
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { TeracronProcessError } from '../errors';
+import { wantsHelp } from './commands';
 import { readProcess } from '../process';
 import { MONITOR_OPTIONS, isSameProcess, startMonitor } from './monitor';
 
 /** How often the sidecar checks that its target still runs. */
 const LIVENESS_POLL_MS = 500;
-const USAGE = 'usage: teracron-agent --pid <pid> [--children] [--api-key k] [--domain d] [--interval s]  (or TERACRON_TARGET_PID)';
+const USAGE = 'usage: teracron agent --pid <pid> [--children] [--api-key k] [--domain d] [--interval s] [--service name] [--debug]  (also teracron-agent; or TERACRON_TARGET_PID)';
+const HELP = `${USAGE}
+
+The sidecar: samples the memory and CPU of a process that is already running and sends them to
+the collector, until that process exits (or this one gets SIGINT/SIGTERM).
+
+  --pid pid      the process to watch; default TERACRON_TARGET_PID
+  --children     also every descendant of it, each as its own series
+  --api-key k    the project's key (tcn_…); default TERACRON_API_KEY
+  --domain d     where to send: host[:port] or http(s)://host[:port]; default TERACRON_DOMAIN,
+                 else www.teracron.com (a local collector: --domain http://127.0.0.1:7777)
+  --interval s   seconds between samples, 5–300; default TERACRON_INTERVAL, else 10
+  --service name the service name on the samples; default TERACRON_SERVICE
+  --debug        the agent's debug lines on stderr
+  -h, --help     this text
+`;
 
 export async function run(argv: string[]): Promise<number> {
+  if (wantsHelp(argv.slice(1))) {
+    writeSync(1, HELP);
+    return 0;
+  }
   let values;
   try {
     ({ values } = parseArgs({ args: argv.slice(1), options: { pid: { type: 'string' }, children: { type: 'boolean' }, ...MONITOR_OPTIONS }, strict: true }));

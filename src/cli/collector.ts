@@ -6,8 +6,32 @@
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startCollector } from '../collector/collector';
+import { wantsHelp } from './commands';
+
+const USAGE = 'usage: teracron collector --data <dir> [--host 127.0.0.1] [--port 7777] [--tls-cert f --tls-key f] [--retention-days 7] [--max-body-bytes n] [--ingest-rate 500] [--query-rate 50]';
+const HELP = `${USAGE}
+
+Receives what agents send to the projects whose keys are in <dir>/keys/ (made by
+\`teracron keygen --dir <dir>\`), stores it in <dir>/teracron.db and serves the query API and
+the dashboard. Prints one line "teracron collector listening on <url>" when ready.
+
+  --data dir            the directory holding keys/ (required)
+  --host h              the address to bind; default 127.0.0.1 (this machine only)
+  --port p              default ${DEFAULT_PORT}; 0 picks a free port
+  --tls-cert f          serve https with this certificate (PEM) …
+  --tls-key f           … and its private key
+  --retention-days n    delete data older than this, 1–3650; default 7
+  --max-body-bytes n    the largest request body accepted; default ${DEFAULT_MAX_BODY_BYTES}
+  --ingest-rate n       batches per second per project; default 500
+  --query-rate n        queries per second per API key; default 50
+  -h, --help            this text
+`;
 
 export async function run(argv: string[]): Promise<number> {
+  if (wantsHelp(argv.slice(1))) {
+    writeSync(1, HELP);
+    return 0;
+  }
   let values;
   try {
     ({ values } = parseArgs({
@@ -26,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
       strict: true,
     }));
   } catch (err) {
-    writeSync(2, `teracron collector: ${(err as Error).message}\n`);
+    writeSync(2, `teracron collector: ${(err as Error).message}\n${USAGE}\n`);
     return 2;
   }
   if (values.data === undefined) {

@@ -4,6 +4,7 @@
  * zeroes the file, then deletes it.
  */
 import { createInterface } from 'node:readline/promises';
+import { wantsHelp } from './commands';
 import { readCredentials, removeCredentials, writeCredentials } from './credentials';
 import { clean, parseFlags, RequestError, runCommand, say, UsageError, EXIT_OK, EXIT_USAGE } from './output';
 import { API_KEY_ENV, DOMAIN_ENV, queryApi, resolveTarget } from './query-client';
@@ -20,7 +21,7 @@ export async function run(argv: string[]): Promise<number> {
     say(`teracron: ${JSON.stringify(command)} is not login or logout.`);
     return EXIT_USAGE;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (wantsHelp(rest)) {
     process.stdout.write(`usage: ${usage}\n`);
     return EXIT_OK;
   }

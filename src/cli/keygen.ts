@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { newSlug } from '../collector/slug';
 import { encodeApiKey } from '../wire/api-key';
+import { wantsHelp } from './commands';
 
 const USAGE = 'usage: teracron keygen --dir <dir> [--tls]\n';
 const MAX_SLUG_ATTEMPTS = 50;
@@ -20,21 +21,21 @@ const generateKeyPairAsync = promisify(generateKeyPair);
 const execFileAsync = promisify(execFile);
 
 export async function run(argv: string[]): Promise<number> {
-  let values: { dir?: string; tls?: boolean; help?: boolean };
+  if (wantsHelp(argv.slice(1))) {
+    writeSync(1, USAGE);
+    return 0;
+  }
+  let values: { dir?: string; tls?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv.slice(1),
-      options: { dir: { type: 'string' }, tls: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { dir: { type: 'string' }, tls: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }));
   } catch (err) {
     writeSync(2, `teracron keygen: ${(err as Error).message}\n${USAGE}`);
     return 2;
-  }
-  if (values.help) {
-    writeSync(1, USAGE);
-    return 0;
   }
   if (values.dir === undefined || values.dir === '') {
     writeSync(2, `teracron keygen: --dir is required: the directory the collector will serve (it gets keys/ and, with --tls, tls/).\n${USAGE}`);
@@ -73,7 +74,9 @@ export async function run(argv: string[]): Promise<number> {
       `Start the collector:  teracron collector --data ${dir}${tlsFlags}\n` +
       `Point agents at it:   TERACRON_API_KEY=<the line on stdout> ` +
       (values.tls ? `TERACRON_DOMAIN=localhost:7777 TERACRON_CA_FILE=${join(dir, 'tls', 'cert.pem')}` : 'TERACRON_DOMAIN=http://127.0.0.1:7777') +
-      '\n',
+      '\n' +
+      // Without a domain the query commands ask the hosted service, which does not know this key.
+      `Query it:             ${values.tls ? `TERACRON_CA_FILE=${join(dir, 'tls', 'cert.pem')} ` : ''}teracron login --domain ${values.tls ? 'https://localhost:7777' : 'http://127.0.0.1:7777'} --api-key <the line on stdout>\n`,
   );
   return 0;
 }

@@ -5,9 +5,11 @@
  */
 import { writeSync } from 'node:fs';
 import { TeracronClient } from '../client';
+import { NUMBER_RULES } from '../config/resolve';
 import { TeracronConfigError, TeracronProcessError } from '../errors';
 import { readProcess } from '../process';
 import { readStartTime } from '../process/fallback';
+import { inFlagWords } from './output';
 
 export interface MonitorFlags {
   'api-key'?: string | undefined;
@@ -30,8 +32,9 @@ export const MONITOR_OPTIONS = {
  * Starts sampling `pid`. A configuration problem (no key, say) is reported and gives null, so
  * that `teracron run` still runs the command: monitoring must never stop the work itself.
  */
-export function startMonitor(command: string, pid: number, children: boolean, flags: MonitorFlags): TeracronClient | null {
+export function startMonitor(command: string, pid: number, children: boolean, flags: MonitorFlags, env: NodeJS.ProcessEnv = process.env): TeracronClient | null {
   try {
+    checkFlags(flags, env);
     return new TeracronClient({
       ...(flags['api-key'] !== undefined ? { apiKey: flags['api-key'] } : {}),
       ...(flags.domain !== undefined ? { domain: flags.domain } : {}),
@@ -45,8 +48,30 @@ export function startMonitor(command: string, pid: number, children: boolean, fl
     }).start();
   } catch (err) {
     if (!(err instanceof TeracronConfigError)) throw err;
-    writeSync(2, `${command}: not monitoring process ${pid}: ${err.message}\n`);
+    writeSync(2, `${command}: not monitoring process ${pid}: ${inFlagWords(err.message)}\n`);
     return null;
+  }
+}
+
+/**
+ * What the library would word for `up()`, checked here first and said for the command line:
+ * the missing key, and an --interval the library would quietly clamp (with a warning naming
+ * `option intervalS`), which on a command line is a typo worth refusing.
+ */
+function checkFlags(flags: MonitorFlags, env: NodeJS.ProcessEnv): void {
+  const flagKey = flags['api-key']?.trim() ?? '';
+  const envKey = env.TERACRON_API_KEY?.trim() ?? '';
+  if (flagKey === '' && envKey === '') {
+    throw new TeracronConfigError(
+      `no API key: pass --api-key tcn_… or set TERACRON_API_KEY to your project's key (\`teracron keygen --dir <dir>\` makes one for your own collector).`,
+    );
+  }
+  if (flags.interval !== undefined) {
+    const seconds = /^\s*\d+(\.\d+)?\s*$/.test(flags.interval) ? Number(flags.interval) : Number.NaN;
+    const { min, max, fallback } = NUMBER_RULES.intervalS;
+    if (!(seconds >= min && seconds <= max)) {
+      throw new TeracronConfigError(`--interval ${JSON.stringify(flags.interval)} is not a number of seconds from ${min} to ${max}: give e.g. --interval ${fallback}, or leave it out for TERACRON_INTERVAL or the default ${fallback}.`);
+    }
   }
 }
 

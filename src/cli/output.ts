@@ -8,6 +8,7 @@
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import { MIN_TRACE_ID_PREFIX, TRACE_ID_LENGTH } from '../collector/validate';
 import { TeracronConfigError, TeracronKeyError } from '../errors';
 
 /** A mistake in the command line itself; exit code 2. */
@@ -77,12 +78,26 @@ export async function runCommand(command: string, usage: string, body: () => Pro
       return EXIT_USAGE;
     }
     if (err instanceof TeracronConfigError || err instanceof TeracronKeyError) {
-      say(`teracron ${command}: ${message}`);
+      say(`teracron ${command}: ${inFlagWords(message)}`);
       return EXIT_USAGE;
     }
     say(`teracron ${command}: ${message}`);
     return EXIT_FAILED;
   }
+}
+
+/** The library's names for settings that the commands take as flags. */
+const FLAG_FOR_OPTION: Record<string, string> = { apiKey: '--api-key', domain: '--domain', intervalS: '--interval', service: '--service' };
+
+/**
+ * The library names a setting `option apiKey` and suggests `caFile / TERACRON_CA_FILE`; on the
+ * command line the setting came from a flag (and a CA only from the variable), so a message
+ * about it names what a person can type.
+ */
+export function inFlagWords(message: string): string {
+  return message
+    .replace(/\boption (apiKey|domain|intervalS|service)\b/g, (text, option: string) => FLAG_FOR_OPTION[option] ?? text)
+    .replace(/\bcaFile \/ TERACRON_CA_FILE\b/g, 'TERACRON_CA_FILE');
 }
 
 // C0 controls except tab and newline, DEL, C1 controls, and the bidi overrides that can make
@@ -140,4 +155,24 @@ export function checkHexId(value: string | undefined, what: string): string {
   }
   const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
   throw new UsageError(`the ${what} ${JSON.stringify(clean(shown))} is not an id: ids are lowercase hex (0-9, a-f), at most 64 characters.`);
+}
+
+/**
+ * A trace id for the query API: lowercase hex, whole (32) or its first 8 or more characters,
+ * which the collector resolves to the one trace they start (the dashboard shows 8).
+ */
+export function checkTraceId(value: string | undefined): string {
+  const id = checkHexId(value, 'trace id');
+  if (id.length < MIN_TRACE_ID_PREFIX) {
+    throw new UsageError(
+      `the trace id ${JSON.stringify(id)} has ${id.length} character${id.length === 1 ? '' : 's'}: give at least ${MIN_TRACE_ID_PREFIX} (the dashboard shows the first ${MIN_TRACE_ID_PREFIX}) or the whole ${TRACE_ID_LENGTH}.`,
+    );
+  }
+  return id;
+}
+
+/** The whole id the API answered with (a prefix was asked for), else the one asked for. */
+export function answeredTraceId(body: unknown, asked: string): string {
+  const id = (body as { trace_id?: unknown } | null)?.trace_id;
+  return typeof id === 'string' && HEX_ID.test(id) ? id : asked;
 }

@@ -39,6 +39,26 @@ export interface Target {
   /** Where the domain and the key came from, for messages: `--domain`, `TERACRON_API_KEY`, … */
   domainSource: string;
   keySource: string;
+  /** No flag, variable or stored login named a domain, so the hosted default is asked. */
+  domainIsDefault: boolean;
+}
+
+const DEFAULT_SOURCE = 'the default domain';
+/** What `teracron collector` listens on unless told otherwise (its --host and --port defaults). */
+const LOCAL_COLLECTOR = 'http://127.0.0.1:7777';
+
+/**
+ * After `teracron keygen`, the key is for the user's own collector, but with no domain given the
+ * query goes to the hosted service, which cannot be reached or does not know the key. Said
+ * when that is what happened, so the user learns how to point the command at the collector.
+ */
+function defaultDomainAdvice(target: Target): string {
+  if (!target.domainIsDefault) return '';
+  return (
+    ` No domain was given (--domain, ${DOMAIN_ENV} or teracron login), so the default ${DEFAULT_DOMAIN} was used.` +
+    ` For your own collector, pass --domain ${LOCAL_COLLECTOR} (the URL \`teracron collector\` printed) or set ${DOMAIN_ENV},` +
+    ` or run \`teracron login --domain ${LOCAL_COLLECTOR}\` once.`
+  );
 }
 
 function given(value: string | undefined): value is string {
@@ -54,7 +74,7 @@ export function resolveTarget(flags: TargetFlags = {}, env: NodeJS.ProcessEnv = 
   const stored: StoredCredentials | null = domainFlagOrEnv === undefined || keyFlagOrEnv === undefined ? readCredentials(env) : null;
   const fileLabel = `domain in ${credentialsPath(env)}`;
 
-  const domain = domainFlagOrEnv ?? (stored !== null ? { value: stored.domain, source: fileLabel } : { value: DEFAULT_DOMAIN, source: 'the default domain' });
+  const domain = domainFlagOrEnv ?? (stored !== null ? { value: stored.domain, source: fileLabel } : { value: DEFAULT_DOMAIN, source: DEFAULT_SOURCE });
   const endpoint = parseDomain(domain.value, env, domain.source);
 
   let key = keyFlagOrEnv;
@@ -90,6 +110,7 @@ export function resolveTarget(flags: TargetFlags = {}, env: NodeJS.ProcessEnv = 
     caPem: endpoint.secure ? readCaFile(env) : null,
     domainSource: domain.source,
     keySource: key.source,
+    domainIsDefault: domain.source === DEFAULT_SOURCE,
   };
 }
 
@@ -150,7 +171,7 @@ export async function queryApi(target: Target, path: string, query: Query = {}, 
         headers: { authorization: `Bearer ${target.apiKey}`, accept: 'application/json', 'user-agent': USER_AGENT },
       });
     } catch (cause) {
-      throw new RequestError(unreachable(url, cause, timeoutMs), null, { cause });
+      throw new RequestError(unreachable(url, cause, timeoutMs) + defaultDomainAdvice(target), null, { cause });
     }
     let text: string;
     try {
@@ -160,7 +181,8 @@ export async function queryApi(target: Target, path: string, query: Query = {}, 
       throw new RequestError(`${where} on ${target.baseUrl}: the answer (${res.statusCode}) was cut off: ${describeCause(cause)}; try again.`, res.statusCode, { cause });
     }
     if (res.statusCode < 200 || res.statusCode >= 300) {
-      throw new RequestError(errorMessage(where, target.baseUrl, res.statusCode, res.headers, text), res.statusCode);
+      const advice = res.statusCode === 401 ? defaultDomainAdvice(target) : '';
+      throw new RequestError(errorMessage(where, target.baseUrl, res.statusCode, res.headers, text) + advice, res.statusCode);
     }
     try {
       return JSON.parse(text) as unknown;
@@ -205,6 +227,7 @@ const STATUS_HINTS: Record<number, string> = {
   401: `check that the API key (--api-key, ${API_KEY_ENV} or teracron login) belongs to a project this collector serves.`,
   403: 'the key is not allowed to read this; check which project it belongs to (teracron whoami).',
   404: 'the id is not known to this project; check the id and the project (teracron whoami).',
+  409: 'the trace id prefix starts more than one trace; give more of its characters.',
   429: 'too many requests with this key; wait and try again.',
 };
 

@@ -4,7 +4,8 @@
  * to stderr (SPEC §8). Exit codes: 0 ok, 1 the request failed, 2 a usage error (checked locally
  * before any request).
  */
-import { formatDuration, formatTime, cell, checkHexId, parseFlags, printJson, RequestError, runCommand, say, table, TARGET_OPTIONS, UsageError, EXIT_OK, EXIT_USAGE } from './output';
+import { wantsHelp } from './commands';
+import { answeredTraceId, formatDuration, formatTime, cell, checkTraceId, parseFlags, printJson, RequestError, runCommand, say, table, TARGET_OPTIONS, UsageError, EXIT_OK, EXIT_USAGE } from './output';
 import { queryApi, resolveTarget } from './query-client';
 import type { Target } from './query-client';
 import { indexSpans, normalizeSpans } from './simulate-render';
@@ -16,7 +17,7 @@ export const USAGE: Record<string, string> = {
   whoami: `teracron whoami ${TARGET_USAGE}`,
   events: `teracron events [--workflow w] [--status succeeded|failed|in_progress] [--limit n] [--since iso|30m|2h|7d] ${TARGET_USAGE}`,
   workflows: `teracron workflows [--limit n] ${TARGET_USAGE}`,
-  trace: `teracron trace <trace_id> ${TARGET_USAGE}`,
+  trace: `teracron trace <trace_id, or its first 8+ characters> ${TARGET_USAGE}`,
 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -26,7 +27,7 @@ export async function run(argv: string[]): Promise<number> {
     say(`teracron: ${JSON.stringify(command)} is not a query command (${Object.keys(USAGE).join(', ')}).`);
     return EXIT_USAGE;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (wantsHelp(rest)) {
     process.stdout.write(`usage: ${usage}\n`);
     return EXIT_OK;
   }
@@ -150,14 +151,14 @@ async function workflows(argv: string[]): Promise<number> {
 async function trace(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags({ args: argv, options: TARGET_OPTIONS, allowPositionals: true });
   if (positionals.length > 1) throw new UsageError(`trace takes one trace id, got ${positionals.length}.`);
-  const traceId = checkHexId(positionals[0], 'trace id');
+  const asked = checkTraceId(positionals[0]);
   const target = targetFrom(values);
-  const body = await queryApi(target, `/api/v1/traces/${traceId}`);
+  const body = await queryApi(target, `/api/v1/traces/${asked}`);
   if (values.json) {
     await printJson(body);
     return EXIT_OK;
   }
-  say(renderTraceTree(traceId, normalizeSpans((body as { spans?: unknown } | null)?.spans)));
+  say(renderTraceTree(answeredTraceId(body, asked), normalizeSpans((body as { spans?: unknown } | null)?.spans)));
   return EXIT_OK;
 }
 

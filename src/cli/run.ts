@@ -11,18 +11,34 @@ import type { ChildProcess } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
+import { wantsHelp } from './commands';
 import { MONITOR_OPTIONS, startMonitor } from './monitor';
 
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-const USAGE = 'usage: teracron run [--children] [--api-key k] [--domain d] [--interval s] -- <command> [args…]';
+const USAGE = 'usage: teracron run [--children] [--api-key k] [--domain d] [--interval s] [--service name] [--debug] -- <command> [args…]';
+const HELP = `${USAGE}
+
+Runs <command> with this terminal's stdin, stdout and stderr, samples its memory and CPU and
+sends them to the collector; exits with the command's exit code. Everything after \`--\` (or
+from the first word that is not one of these flags) is the command, untouched.
+
+  --children     also every descendant of the command, each as its own series
+  --api-key k    the project's key (tcn_…); default TERACRON_API_KEY
+  --domain d     where to send: host[:port] or http(s)://host[:port]; default TERACRON_DOMAIN,
+                 else www.teracron.com (a local collector: --domain http://127.0.0.1:7777)
+  --interval s   seconds between samples, 5–300; default TERACRON_INTERVAL, else 10
+  --service name the service name on the samples; default TERACRON_SERVICE
+  --debug        the agent's debug lines on stderr
+  -h, --help     this text
+`;
 
 export async function run(argv: string[]): Promise<number> {
   const args = argv.slice(1);
-  // Everything after `--` (or from the first word that is not a flag) is the command, untouched.
-  const dashes = args.indexOf('--');
-  const commandAt = dashes >= 0 ? dashes + 1 : firstCommandWord(args);
-  const ownArgs = args.slice(0, dashes >= 0 ? dashes : commandAt);
-  const command = args.slice(commandAt);
+  const { ownArgs, command } = splitCommand(args);
+  if (wantsHelp(ownArgs)) {
+    writeSync(1, HELP);
+    return 0;
+  }
   let values;
   try {
     ({ values } = parseArgs({ args: ownArgs, options: { children: { type: 'boolean' }, ...MONITOR_OPTIONS }, strict: true }));
@@ -58,16 +74,20 @@ export async function run(argv: string[]): Promise<number> {
   return 128 + (signal === null ? 0 : (constants.signals[signal] ?? 0));
 }
 
-/** Without `--`: the first word that is neither a flag nor the value of one. */
-function firstCommandWord(args: string[]): number {
+/**
+ * Our flags, then the command: it starts after the first `--`, or at the first word that is
+ * neither a flag nor the value of one. Only that first `--` is ours; a later one (and any
+ * `--help`) belongs to the command.
+ */
+function splitCommand(args: string[]): { ownArgs: string[]; command: string[] } {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (!arg.startsWith('-')) return i;
-    const name = arg.replace(/^--?/, '');
-    const option = (MONITOR_OPTIONS as Record<string, { type: string }>)[name];
+    if (arg === '--') return { ownArgs: args.slice(0, i), command: args.slice(i + 1) };
+    if (!arg.startsWith('-')) return { ownArgs: args.slice(0, i), command: args.slice(i) };
+    const option = (MONITOR_OPTIONS as Record<string, { type: string }>)[arg.replace(/^--?/, '')];
     if (option?.type === 'string') i++;
   }
-  return args.length;
+  return { ownArgs: args, command: [] };
 }
 
 function waitForExit(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

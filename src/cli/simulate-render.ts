@@ -158,9 +158,10 @@ export interface StepSummary {
 
 export interface FailureContext {
   trace_id: string;
+  /** The run's: the root span's workflow (a request's `http`), not the failed span's. */
   workflow: string | null;
   span_count: number;
-  failed_span: StepSummary & { parent_span_id: string | null; depth: number; started_at: number | null };
+  failed_span: StepSummary & { workflow: string | null; parent_span_id: string | null; depth: number; started_at: number | null };
   /** Operations from the root to the failed span. */
   path: string[];
   path_spans: StepSummary[];
@@ -214,9 +215,10 @@ export function buildFailureContext(traceId: string, spans: Span[]): FailureCont
   const failedMs = failed.duration_ms;
   return {
     trace_id: traceId,
-    workflow: failed.workflow ?? path[0]?.workflow ?? null,
+    // path[0] is the root of the failed span's run; the failure is that run's, whichever workflow the span was in.
+    workflow: path[0]?.workflow ?? failed.workflow,
     span_count: spans.length,
-    failed_span: { ...summary(failed), parent_span_id: failed.parent_span_id, depth: path.length - 1, started_at: failed.started_at },
+    failed_span: { ...summary(failed), workflow: failed.workflow, parent_span_id: failed.parent_span_id, depth: path.length - 1, started_at: failed.started_at },
     path: path.map((span) => span.operation),
     path_spans: path.map(summary),
     error_type: failed.error_type,
@@ -297,7 +299,8 @@ export function renderDiagnosis(ctx: FailureContext): string {
   out.push(`Trace ${mdCode(ctx.trace_id)}, ${ctx.span_count} span${ctx.span_count === 1 ? '' : 's'}.`, '');
 
   out.push('## What failed', '');
-  out.push(`${mdCode(failed.operation)} (span ${mdCode(failed.span_id)}) failed with ${mdCode(ctx.error_type ?? 'Error')}:`, '');
+  const ownWorkflow = failed.workflow !== null && failed.workflow !== ctx.workflow ? `workflow ${mdCode(failed.workflow)}, ` : '';
+  out.push(`${mdCode(failed.operation)} (${ownWorkflow}span ${mdCode(failed.span_id)}) failed with ${mdCode(ctx.error_type ?? 'Error')}:`, '');
   out.push(mdBlock(ctx.error_message ?? '(no message recorded)'), '');
 
   out.push('## Where in the call path', '');

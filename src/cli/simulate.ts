@@ -5,18 +5,19 @@
  */
 import { closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { checkHexId, clean, parseFlags, printJson, RequestError, runCommand, say, TARGET_OPTIONS, UsageError, EXIT_FAILED, EXIT_OK } from './output';
+import { wantsHelp } from './commands';
+import { answeredTraceId, checkTraceId, clean, parseFlags, printJson, RequestError, runCommand, say, TARGET_OPTIONS, UsageError, EXIT_FAILED, EXIT_OK } from './output';
 import { queryApi } from './query-client';
 import { targetFrom } from './query-commands';
 import { buildFailureContext, normalizeSpans, renderDiagnosis, renderRepro } from './simulate-render';
 
-export const USAGE = 'teracron simulate <trace_id> [--out dir] [--json] [--domain d] [--api-key k]';
+export const USAGE = 'teracron simulate <trace_id, or its first 8+ characters> [--out dir] [--json] [--domain d] [--api-key k]';
 
 export const OUTPUT_FILES = { context: 'failure-context.json', diagnosis: 'diagnosis.md', repro: 'repro.js' } as const;
 
 export async function run(argv: string[]): Promise<number> {
   const rest = argv.slice(1);
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (wantsHelp(rest)) {
     process.stdout.write(`usage: ${USAGE}\n`);
     return EXIT_OK;
   }
@@ -26,11 +27,12 @@ export async function run(argv: string[]): Promise<number> {
 async function simulate(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags({ args: argv, options: { ...TARGET_OPTIONS, out: { type: 'string' } }, allowPositionals: true });
   if (positionals.length > 1) throw new UsageError(`simulate takes one trace id, got ${positionals.length}.`);
-  const traceId = checkHexId(positionals[0], 'trace id');
+  const asked = checkTraceId(positionals[0]);
   if (values.out !== undefined && values.out.trim() === '') throw new UsageError('--out needs a directory.');
   const target = targetFrom(values);
 
-  const body = await queryApi(target, `/api/v1/traces/${traceId}`);
+  const body = await queryApi(target, `/api/v1/traces/${asked}`);
+  const traceId = answeredTraceId(body, asked);
   const raw = (body as { spans?: unknown } | null)?.spans;
   if (!Array.isArray(raw)) throw new RequestError(`${target.baseUrl} answered the trace without a "spans" list: is it a Teracron collector?`);
   const spans = normalizeSpans(raw);

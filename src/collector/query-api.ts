@@ -9,7 +9,7 @@ import { keyForBearer } from './keys';
 import type { ProjectKeys } from './keys';
 import type { RateLimiter } from './rate-limit';
 import type { CollectorStore } from './store';
-import { isQueryId } from './validate';
+import { isQueryId, MIN_TRACE_ID_PREFIX, TRACE_ID_LENGTH } from './validate';
 
 export interface QueryContext {
   projects: Map<string, ProjectKeys>;
@@ -52,7 +52,8 @@ export function handleQuery(ctx: QueryContext, path: string, url: URL, req: Inco
         sendJson(res, 200, { workflows: ctx.store.workflows(slug, readLimit(params, 20)) });
         return true;
       case 'trace': {
-        const id = checkId(route.id, 'trace id');
+        const id = fullTraceId(ctx, slug, checkId(route.id, 'trace id'), res);
+        if (id === null) return true;
         const spans = ctx.store.traceSpans(slug, id);
         if (spans.length === 0) return notFound(res, `no trace ${id} in project ${slug}`, 'check the id; traces older than the retention period are deleted');
         sendJson(res, 200, { trace_id: id, spans });
@@ -155,6 +156,38 @@ class BadParameter extends Error {
 function notFound(res: ServerResponse, error: string, hint: string): true {
   sendError(res, 404, error, hint);
   return true;
+}
+
+/** How many ids an ambiguous prefix's answer lists. */
+const LISTED_MATCHES = 5;
+
+/**
+ * A whole trace id as it is; a prefix of 8 or more characters (what the dashboard shows) as the
+ * one trace it starts. Null once an answer was sent: the prefix was too short (400), started no
+ * trace (404) or several (409, listing a few so that the caller can pick).
+ */
+function fullTraceId(ctx: QueryContext, slug: string, id: string, res: ServerResponse): string | null {
+  if (id.length >= TRACE_ID_LENGTH) return id;
+  if (id.length < MIN_TRACE_ID_PREFIX) {
+    throw new BadParameter(
+      `trace id ${JSON.stringify(id)} has ${id.length} character${id.length === 1 ? '' : 's'}: a trace id prefix needs at least ${MIN_TRACE_ID_PREFIX}`,
+      `give the whole ${TRACE_ID_LENGTH}-character trace id or its first ${MIN_TRACE_ID_PREFIX} or more characters (the dashboard shows the first ${MIN_TRACE_ID_PREFIX})`,
+    );
+  }
+  const matches = ctx.store.traceIdsWithPrefix(slug, id, LISTED_MATCHES + 1);
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) {
+    notFound(res, `no trace id in project ${slug} starts with ${id}`, 'check the id; traces older than the retention period are deleted');
+    return null;
+  }
+  const listed = matches.slice(0, LISTED_MATCHES);
+  const count = matches.length > LISTED_MATCHES ? `more than ${LISTED_MATCHES}` : String(matches.length);
+  sendJson(res, 409, {
+    error: `trace id prefix ${id} is ambiguous: it starts ${count} traces in project ${slug} (${listed.join(', ')}${matches.length > LISTED_MATCHES ? ', …' : ''})`,
+    hint: `give more characters of the trace id, up to all ${TRACE_ID_LENGTH}, so that it starts only one trace`,
+    matches: listed,
+  });
+  return null;
 }
 
 function checkId(id: string, what: string): string {

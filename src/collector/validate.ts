@@ -19,6 +19,14 @@ export const HEX32 = /^[0-9a-f]{32}$/;
 const HEX32_ANY_CASE = /^[0-9a-fA-F]{32}$/;
 const QUERY_ID = /^[0-9a-f]{1,64}$/;
 
+/**
+ * The shortest trace id prefix the query API looks up: the 8 characters the dashboard shows.
+ * Shorter ones would match many traces (16^7 ids share a 1-character prefix with 1 in 16).
+ */
+export const MIN_TRACE_ID_PREFIX = 8;
+/** A trace id in full: shorter ones are prefixes. */
+export const TRACE_ID_LENGTH = 32;
+
 /** Ids in query URLs: lowercase hex, at most 64 characters (QUERY_API.md). */
 export function isQueryId(id: string): boolean {
   return typeof id === 'string' && QUERY_ID.test(id);

@@ -73,6 +73,14 @@ function isIdSegment(path: string, start: number, end: number): boolean {
   return length === UUID_LENGTH && path.charCodeAt(start + 8) === DASH && path.charCodeAt(start + 13) === DASH && path.charCodeAt(start + 18) === DASH && path.charCodeAt(start + 23) === DASH;
 }
 
+/**
+ * The route of a request answered 404 that no framework route or setServerRoute named: a path
+ * nothing serves, often a scanner's probe (`/wp-login.php`, `/.env`). Named after its path, each
+ * such request would be an operation of its own, without end; they share this one instead, and
+ * the path stays in `http.path`.
+ */
+export const UNMATCHED_ROUTE = '<unmatched>';
+
 const names = new Map<string, Map<string, string>>();
 let namesHeld = 0;
 /** Past this many distinct `METHOD target` names the cache starts over (an app naming routes by raw path). */

@@ -11,6 +11,9 @@
  * on the connection writes its own span before its handler runs, and a span that ends while it
  * is still in the slot takes itself out, so nothing leaks from one request to the next.
  *
+ * Name: `METHOD route`, the route being the framework's template, else the path with ids folded
+ * (path.ts), else, for a 404 that no route named, UNMATCHED_ROUTE.
+ *
  * End: at `http.server.response.finish`, else at the response's 'close' (which Node emits after
  * finish, and alone when the connection goes first). Close without finish means the client left
  * before the response was complete: the span fails with error type ClientClosedRequest and has
@@ -28,7 +31,7 @@ import { TRACE_HEADER, formatTraceHeader } from '../tracing/propagation';
 import { ActiveSpan, describeError } from '../tracing/span';
 import { closeSpan, tracer } from '../tracing/tracer';
 import { incomingTrace } from './incoming';
-import { foldPath, operationName, pathOf } from './path';
+import { foldPath, operationName, pathOf, UNMATCHED_ROUTE } from './path';
 
 export class ServerSpan extends ActiveSpan {
   /** Taken at the start: routers rewrite req.url (Express strips a mount path) while they route. */
@@ -173,10 +176,13 @@ function endRequest(span: ServerSpan, req: IncomingMessage, res: ServerResponse,
   if (slot !== null && readContext(slot) === span) writeContext(slot, undefined);
   const method = req.method ?? 'GET';
   const path = span.path;
-  const route = span.route ?? foldPath(path);
-  span.operation = operationName(method, route);
   const status = res.statusCode;
-  const metadata: Record<string, unknown> = { 'http.method': method, 'http.path': path, 'http.route': route };
+  // A route that exists and answers 404 (a missing user) keeps its name; a path nothing routed does not.
+  const unmatched = span.route === null && status === 404;
+  const route = span.route ?? (unmatched ? null : foldPath(path));
+  span.operation = operationName(method, route ?? UNMATCHED_ROUTE);
+  const metadata: Record<string, unknown> = { 'http.method': method, 'http.path': path };
+  if (route !== null) metadata['http.route'] = route;
   if (!aborted) metadata['http.status_code'] = status;
   if (span.errorType !== null) metadata['http.error_type'] = span.errorType;
   span.metadata = span.metadata === null ? metadata : Object.assign(span.metadata, metadata);

@@ -100,3 +100,45 @@ test('login keeps the credentials (mode 0600) so later commands need no flags; l
   await cli(['logout']);
   assert.equal(existsSync(file), false);
 });
+
+test('trace and simulate take the first 8 or more characters of a trace id, as the dashboard shows it', { timeout: 60_000 }, async () => {
+  const prefix = TRACE.slice(0, 8);
+  const { stdout } = await cli(['trace', prefix, '--json', ...target()]);
+  assert.deepEqual(JSON.parse(stdout), (await query(collector.url, `/api/v1/traces/${TRACE}`)).body);
+  const { stderr } = await cli(['trace', prefix, ...target()]);
+  assert.match(stderr, new RegExp(`^trace ${TRACE} `), 'the tree is headed by the whole id');
+  const simulated = await cli(['simulate', `${prefix}f`, '--json', ...target()]);
+  assert.equal(JSON.parse(simulated.stdout).trace_id, TRACE);
+});
+
+test('a trace id prefix shorter than 8 characters is a usage error (exit 2) that says so, before any request', { timeout: 60_000 }, async () => {
+  for (const command of ['trace', 'simulate']) {
+    await assert.rejects(cli([command, 'feedfee', ...target()]), (err: { code?: number; stderr?: string }) => {
+      assert.equal(err.code, 2, command);
+      assert.match(String(err.stderr), /the trace id "feedfee" has 7 characters: give at least 8 \(the dashboard shows the first 8\) or the whole 32/, command);
+      return true;
+    });
+  }
+});
+
+// Last: the second trace makes the prefix the tests above use ambiguous.
+test('a prefix that starts several traces exits 1 naming them and asking for more characters', { timeout: 60_000 }, async () => {
+  const other = `${TRACE.slice(0, 8)}${'a'.repeat(24)}`;
+  const spans = [{ ...span(1, null, 'Other.run'), trace_id: other, span_id: 'a'.repeat(32) }];
+  const body = sealEnvelope(encodeBatch({ type: 'trace', project_slug: vectors.slug, batch_id: newBatchId(), spans }, 'json'), loadPublicKey(vectors.public_key_pem));
+  const res = await request(`${collector.url}/api/v1/traces`, { method: 'POST', body, headers: { 'x-project-slug': vectors.slug } });
+  assert.equal(res.statusCode, 202);
+  await res.body.dump();
+  for (const command of ['trace', 'simulate']) {
+    await assert.rejects(cli([command, TRACE.slice(0, 8), ...target()]), (err: { code?: number; stderr?: string }) => {
+      assert.equal(err.code, 1, command);
+      const stderr = String(err.stderr);
+      assert.match(stderr, /trace id prefix feedfeed is ambiguous: it starts 2 traces/, command);
+      assert.ok(stderr.includes(TRACE) && stderr.includes(other), `${command} names both ids: ${stderr}`);
+      assert.match(stderr, /give more characters of the trace id/, command);
+      return true;
+    });
+  }
+  const { stdout } = await cli(['trace', TRACE.slice(0, 9), '--json', ...target()]);
+  assert.equal(JSON.parse(stdout).trace_id, TRACE, 'one more character tells them apart');
+});

@@ -47,6 +47,7 @@ test('keygen prints exactly one TERACRON_API_KEY line and writes the key pair wi
   assert.equal(loadPublicKey(publicKeyPem).asymmetricKeyDetails?.modulusLength, 4096);
   assert.match(result.stderr, new RegExp(`made project ${slug}`));
   assert.match(result.stderr, new RegExp(`teracron collector --data ${dir.replace(/[.]/g, '\\.')}`));
+  assert.match(result.stderr, /teracron login --domain http:\/\/127\.0\.0\.1:7777 --api-key/, 'says how to point the query commands at the collector');
   assert.equal(existsSync(join(dir, 'tls')), false);
 });
 

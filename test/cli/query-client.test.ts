@@ -13,6 +13,7 @@ import { RequestError } from '../../src/cli/output';
 import { queryApi, resolveTarget } from '../../src/cli/query-client';
 import type { Target } from '../../src/cli/query-client';
 import { TeracronConfigError, TeracronKeyError } from '../../src/errors';
+import { closedPort } from '../helpers/ports';
 import { envelopeVectors } from '../helpers/vectors';
 
 const vectors = envelopeVectors();
@@ -250,6 +251,43 @@ test('a refused connection names the URL and says to check the collector and dom
   const err = await requestError(queryApi(target, '/api/v1/workflows', { limit: 3 }));
   assert.equal(err.status, null);
   assert.match(err.message, new RegExp(`^could not reach http://127\\.0\\.0\\.1:${port}/api/v1/workflows \\((connect )?ECONNREFUSED.*\\): nothing is listening there: is the collector running`));
+});
+
+test('when no domain was given and the default cannot be reached, the message says how to point at a local collector', async () => {
+  const { env, cleanup } = tempHome();
+  try {
+    const defaulted = resolveTarget({ apiKey: KEY }, env);
+    assert.equal(defaulted.domainIsDefault, true);
+    // A closed loopback port stands in for the default domain: nothing here reaches the internet.
+    const target: Target = { ...defaulted, baseUrl: `http://127.0.0.1:${await closedPort()}` };
+    const err = await requestError(queryApi(target, '/api/v1/events'));
+    assert.match(err.message, /No domain was given \(--domain, TERACRON_DOMAIN or teracron login\), so the default www\.teracron\.com was used/);
+    assert.match(err.message, /--domain http:\/\/127\.0\.0\.1:7777/);
+    assert.match(err.message, /`teracron login --domain http:\/\/127\.0\.0\.1:7777`/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('when no domain was given and the default answers 401, the message says the key may be for a local collector', async () => {
+  const { env, cleanup } = tempHome();
+  try {
+    await withServer(json(401, { error: 'unknown API key', hint: 'check the key' }), async (served) => {
+      const target: Target = { ...resolveTarget({ apiKey: KEY }, env), baseUrl: served.baseUrl };
+      const err = await requestError(queryApi(target, '/v1/auth/whoami'));
+      assert.match(err.message, /answered 401 Unauthorized: unknown API key\. Hint: check the key\. No domain was given/);
+      assert.match(err.message, /`teracron login --domain http:\/\/127\.0\.0\.1:7777`/);
+    });
+  } finally {
+    cleanup();
+  }
+});
+
+test('a domain that was given is never second-guessed: no local-collector advice', async () => {
+  const target = resolveTarget({ domain: `http://127.0.0.1:${await closedPort()}`, apiKey: KEY }, {});
+  assert.equal(target.domainIsDefault, false);
+  const err = await requestError(queryApi(target, '/api/v1/events'));
+  assert.doesNotMatch(err.message, /no domain was given|7777/i);
 });
 
 test('a server that never answers times out with a message naming the limit', async () => {

@@ -77,7 +77,7 @@ test('teracron run without a key still runs the command, says why it is not moni
   const result = await runScript(cliPath(), ['run', process.execPath, '-e', "console.log('hello'); process.exitCode = 5"], { PATH: process.env.PATH });
   assert.equal(result.code, 5);
   assert.equal(result.stdout, 'hello\n');
-  assert.match(result.stderr, /^teracron run: not monitoring process \d+: TERACRON_API_KEY is not set/);
+  assert.match(result.stderr, /^teracron run: not monitoring process \d+: no API key: pass --api-key tcn_… or set TERACRON_API_KEY/);
   assert.equal(result.stderr.trim().split('\n').length, 1);
 });
 

@@ -197,6 +197,30 @@ test('the diagnosis names the failed operation, the path, the inputs and the tim
   assert.match(md, /1 other span failed elsewhere in the trace: `retry`/);
 });
 
+test('the diagnosis is titled with the run\'s (root span\'s) workflow; the failed span keeps its own where it is described', () => {
+  const spans = normalizeSpans([
+    { span_id: id(1), parent_span_id: null, workflow: 'http', operation: 'POST /orders', status: 'failed', started_at: 1000, duration_ms: 40, error_type: 'StockError', error_message: 'sold out' },
+    { span_id: id(2), parent_span_id: id(1), workflow: 'inventory', operation: 'reserve', status: 'failed', started_at: 1005, duration_ms: 20, error_type: 'StockError', error_message: 'sold out' },
+  ]);
+  const context = buildFailureContext(TRACE, spans);
+  assert.ok(context !== null);
+  assert.equal(context.workflow, 'http');
+  assert.equal(context.failed_span.operation, 'reserve');
+  assert.equal(context.failed_span.workflow, 'inventory');
+  const md = renderDiagnosis(context);
+  assert.match(md, /^# Failure in workflow `http`$/m);
+  assert.match(md, /^`reserve` \(workflow `inventory`, span `0+2`\) failed with `StockError`:$/m);
+});
+
+test('a failed span in the run\'s own workflow is not given its workflow twice', () => {
+  const spans = normalizeSpans([
+    { span_id: id(1), parent_span_id: null, workflow: 'checkout', operation: 'run', status: 'failed', started_at: 1000, duration_ms: 40, error_type: 'E', error_message: 'm' },
+  ]);
+  const md = renderDiagnosis(buildFailureContext(TRACE, spans)!);
+  assert.match(md, /^# Failure in workflow `checkout`$/m);
+  assert.match(md, /^`run` \(span `0+1`\) failed with `E`:$/m);
+});
+
 test('the diagnosis keeps the hostile error message inside a fence it cannot close', () => {
   const md = renderDiagnosis(hostileContext());
   const fence = /^(`{3,})text\n([\s\S]*?)\n\1$/m.exec(md);

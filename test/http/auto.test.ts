@@ -36,7 +36,7 @@ before(async () => {
   });
   plain = await runApp([], {});
   assert.equal(plain.code, 0, plain.stderr);
-  assert.match(plain.stdout, /^GET \/orders\/7\?expand=lines 200 .*\nGET \/orders\/8 200 .*\nclosed\n$/);
+  assert.match(plain.stdout, /^GET \/orders\/7\?expand=lines 200 .*\nGET \/orders\/8 200 .*\nGET \/nope 404 \nGET \/wp-login\.php 404 \nGET \/\.env\?x=1 404 \nclosed\n$/);
 });
 
 after(() => downstream.close());
@@ -61,10 +61,17 @@ for (const [label, flags] of PRELOADS) {
     assert.equal(run.stderr, '');
     assert.equal(run.stdout, plain.stdout, 'the app\'s output is its own');
     const spans = receiver.spans;
-    const roots = spans.filter((span) => span.parent_span_id === null);
+    const roots = spans.filter((span) => span.parent_span_id === null && span.metadata['http.status_code'] === 200);
     assert.deepEqual(roots.map((span) => [span.workflow, span.operation, span.metadata['http.path'], span.metadata['http.status_code']]).sort(), [
       ['orders-api', 'GET /orders/:id', '/orders/7', 200],
       ['orders-api', 'GET /orders/:id', '/orders/8', 200],
+    ]);
+    // The probes the app does not serve share one operation; their paths stay in http.path.
+    const probes = spans.filter((span) => span.metadata['http.status_code'] === 404);
+    assert.deepEqual(probes.map((span) => [span.operation, span.metadata['http.path'], span.parent_span_id, span.metadata['http.route'] ?? null]).sort(), [
+      ['GET <unmatched>', '/.env', null, null],
+      ['GET <unmatched>', '/nope', null, null],
+      ['GET <unmatched>', '/wp-login.php', null, null],
     ]);
     for (const root of roots) {
       const id = String(root.metadata['http.path']).split('/')[2];
@@ -82,7 +89,7 @@ for (const [label, flags] of PRELOADS) {
       }
     }
     // The app's calls to itself were outside any trace, and the agent's deliveries are no spans.
-    assert.equal(spans.length, 8, JSON.stringify(spans.map((span: WireSpan) => span.operation)));
+    assert.equal(spans.length, 11, JSON.stringify(spans.map((span: WireSpan) => span.operation)));
   });
 }
 

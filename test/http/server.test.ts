@@ -215,6 +215,48 @@ test('requests one after the other on one keep-alive socket get separate traces,
   assert.equal(spans.length, 4, 'the untraced request recorded nothing');
 });
 
+const PROBES = ['/nope', '/wp-login.php', '/.env', '/admin/config.php?debug=1', '/cgi-bin/test.cgi', '/users/42/secret', '/a/b/c/d/e/f'];
+
+test('paths answered 404 with no route named are one operation "METHOD <unmatched>", each keeping its path in http.path', async () => {
+  const answers: string[] = [];
+  const spans = await recorded({}, () =>
+    withServer((_req, res) => reply(res, 404, { error: 'not found' }), async (server) => {
+      for (const path of PROBES) {
+        const answer = await send(`${server.url}${path}`);
+        answers.push(`${answer.status} ${answer.body}`);
+      }
+      await send(`${server.url}/nope`, { method: 'POST' });
+    }),
+  );
+  assert.deepEqual(answers, PROBES.map(() => '404 {"error":"not found"}'), 'the answers are the server\'s own');
+  assert.equal(spans.length, PROBES.length + 1);
+  assert.deepEqual([...new Set(spans.map((span) => span.operation))].sort(), ['GET <unmatched>', 'POST <unmatched>']);
+  const gets = spans.filter((span) => span.operation === 'GET <unmatched>');
+  assert.deepEqual(gets.map((span) => span.metadata['http.path']).sort(), PROBES.map((path) => path.split('?')[0]).sort());
+  for (const span of spans) {
+    assert.equal(span.status, 'succeeded');
+    assert.equal(span.metadata['http.status_code'], 404);
+    assert.equal(span.metadata['http.route'], undefined, 'no route matched');
+  }
+});
+
+test('a 404 from a route named with setServerRoute keeps the route name; other statuses keep the folded path', async () => {
+  const spans = await recorded({}, () =>
+    withServer((req, res) => {
+      if (req.url!.startsWith('/users/')) setServerRoute(req, '/users/:id');
+      reply(res, req.url === '/health' ? 200 : 404, {});
+    }, async (server) => {
+      await send(`${server.url}/users/404404`);
+      await send(`${server.url}/health`);
+    }),
+  );
+  const user = only(spans, (span) => span.metadata['http.path'] === '/users/404404', 'the user span');
+  assert.equal(user.operation, 'GET /users/:id');
+  assert.equal(user.metadata['http.route'], '/users/:id');
+  assert.equal(user.metadata['http.status_code'], 404);
+  assert.equal(only(spans, (span) => span.metadata['http.path'] === '/health', 'the health span').operation, 'GET /health');
+});
+
 test('a 5xx answer fails the span with HTTPError and the status line', async () => {
   const spans = await recorded({}, () =>
     withServer((_req, res) => reply(res, 500, { error: 'boom' }), async (server) => {

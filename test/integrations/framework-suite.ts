@@ -12,9 +12,11 @@ import type { Answer, Framework, Mode } from '../helpers/app-process';
 import { startReceiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
 
-const PATHS = ['/users/42', '/orgs/acme/users/7', '/boom/sync', '/boom/async', '/boom/teapot', '/nowhere'] as const;
-/** Request spans for the six paths, plus loadUser and queryUser for each of the two user routes. */
-const SPANS = 10;
+/** Paths no route serves: what scanners probe. */
+const PROBES = ['/nowhere', '/wp-login.php', '/.env', '/nowhere/else/7'] as const;
+const PATHS = ['/users/42', '/orgs/acme/users/7', '/boom/sync', '/boom/async', '/boom/teapot', '/items/9', ...PROBES] as const;
+/** Request spans for the paths, plus loadUser and queryUser for each of the two user routes. */
+const SPANS = PATHS.length + 4;
 
 interface Run {
   answers: Record<string, Answer>;
@@ -116,6 +118,28 @@ export function frameworkSuite(framework: Framework, label: string): void {
       assert.deepEqual(httpMetadata(request), { 'http.method': 'GET', 'http.path': '/boom/teapot', 'http.route': '/boom/teapot', 'http.status_code': 418, 'http.error_type': 'TeapotError' });
       assert.equal(answers['/boom/teapot']!.status, 418);
       assert.deepEqual(answers['/boom/teapot'], baseline.answers['/boom/teapot']);
+    });
+
+    test(`${label} ${how}: paths no route serves (404) are one operation "GET <unmatched>", each keeping its path in http.path`, async () => {
+      const [{ spans, answers }, baseline] = await Promise.all([run(), withoutTeracron()]);
+      const unmatched = spans.filter((span) => span.operation === 'GET <unmatched>');
+      assert.deepEqual(unmatched.map((span) => span.metadata['http.path']).sort(), [...PROBES].sort());
+      for (const span of unmatched) {
+        assert.deepEqual(httpMetadata(span), { 'http.method': 'GET', 'http.path': span.metadata['http.path'], 'http.status_code': 404 });
+        assert.equal(span.status, 'succeeded');
+      }
+      for (const path of PROBES) {
+        assert.equal(answers[path]!.status, 404, path);
+        assert.deepEqual(answers[path], baseline.answers[path], path);
+      }
+    });
+
+    test(`${label} ${how}: a route that exists and answers 404 keeps its route name`, async () => {
+      const [{ spans, answers }, baseline] = await Promise.all([run(), withoutTeracron()]);
+      const request = only(spans, 'GET /items/:id');
+      assert.deepEqual(httpMetadata(request), { 'http.method': 'GET', 'http.path': '/items/9', 'http.route': '/items/:id', 'http.status_code': 404 });
+      assert.deepEqual(JSON.parse(answers['/items/9']!.body), { error: 'no item 9' });
+      assert.deepEqual(answers['/items/9'], baseline.answers['/items/9']);
     });
 
     test(`${label} ${how}: every answer (success, errors, 404) is byte for byte the one without teracron`, async () => {

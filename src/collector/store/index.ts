@@ -11,7 +11,7 @@ import { createProjects, ensureProjectId, projectId } from './projects';
 import type { ProjectState } from './projects';
 import {
   countRows, createQueries, findSpan, listEvents, listMetrics, listPids,
-  listServices, listRuns, listWorkflows, traceSpans,
+  listServices, listRuns, listWorkflows, traceIdsWithPrefix, traceSpans,
 } from './queries';
 import type { QueryState } from './queries';
 import { applyRetention, createRetention } from './retention';
@@ -79,6 +79,11 @@ export class CollectorStore {
 
   traceSpans(slug: string, traceId: string): WireSpan[] {
     return traceSpans(this.#queries, projectId(this.#projects, slug), traceId);
+  }
+
+  /** Up to `limit` ids of this project's traces that start with `prefix` (lowercase hex), in id order. */
+  traceIdsWithPrefix(slug: string, prefix: string, limit: number): string[] {
+    return traceIdsWithPrefix(this.#queries, projectId(this.#projects, slug), prefix, limit);
   }
 
   span(slug: string, spanId: string): WireSpan | null {

@@ -6,6 +6,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { WireAttributes, WireEvent, WireSpan } from '../../wire/batch-codec';
+import { prefixRange } from './id-prefix';
 import { idKey, idText, optionalIdText } from './ids';
 import type { IdKey } from './ids';
 import type { Db } from './open';
@@ -39,6 +40,8 @@ export interface QueryState {
   workflows: Statement<WorkflowRow>;
   finishedDurationAt: Statement<number>;
   traceSpans: Statement<StoredSpan>;
+  /** Indexed by whether the range has an end (id-prefix.ts). */
+  traceIdsInRange: [open: BetterSqlite3.Statement<unknown[], IdKey>, closed: BetterSqlite3.Statement<unknown[], IdKey>];
   span: Statement<StoredSpan>;
   /** Indexed by filter bits: 1 = type, 2 = workflow. */
   events: Statement<StoredEvent>[];
@@ -54,6 +57,9 @@ const SPAN_COLUMNS =
 const SAMPLE_COLUMNS =
   'timestamp, heap_total, heap_used, rss, external, array_buffers, cpu_usage_pct, event_loop_lag, uss, pss, vms, swap, pid, ' +
   'threads, event_loop_p50, event_loop_p99, ppid, command, sdk_version, runtime_version, service, host';
+const TRACE_IDS_FROM = 'SELECT trace_id FROM runs WHERE project = ? AND trace_id >= ?';
+/** Exported so a test can ask SQLite for its plan: it must be a range search of runs_trace. */
+export const TRACE_IDS_IN_RANGE = `${TRACE_IDS_FROM} AND trace_id < ?`;
 const EARLIEST = Number.MIN_SAFE_INTEGER;
 const LATEST = Number.MAX_SAFE_INTEGER;
 const NO_LIMIT = -1;
@@ -79,6 +85,11 @@ export function createQueries(db: Db): QueryState {
        ORDER BY duration_ms LIMIT 1 OFFSET ?`,
     ).pluck(),
     traceSpans: db.prepare(`SELECT ${SPAN_COLUMNS} FROM spans WHERE project = ? AND trace_id = ? ORDER BY started_at, rowid`),
+    // One row per trace in runs, so a range of its (project, trace_id) index is a list of traces.
+    traceIdsInRange: [
+      db.prepare<unknown[], IdKey>(`${TRACE_IDS_FROM} ORDER BY trace_id LIMIT ?`).pluck(),
+      db.prepare<unknown[], IdKey>(`${TRACE_IDS_IN_RANGE} ORDER BY trace_id LIMIT ?`).pluck(),
+    ],
     span: db.prepare(`SELECT ${SPAN_COLUMNS} FROM spans WHERE project = ? AND span_id = ?`),
     events: variants(4, (bits) =>
       `SELECT trace_id, span_id, workflow, event_type, name, message, severity, timestamp, metadata FROM events
@@ -161,6 +172,13 @@ function durationPercentile(q: QueryState, project: number, workflow: string, fi
 
 export function traceSpans(q: QueryState, project: number, traceId: string): WireSpan[] {
   return parentsFirst(q.traceSpans.all(project, idKey(traceId)).map(toWireSpan));
+}
+
+/** Up to `limit` trace ids that start with `prefix` (lowercase hex), in id order. */
+export function traceIdsWithPrefix(q: QueryState, project: number, prefix: string, limit: number): string[] {
+  const { low, high } = prefixRange(prefix);
+  const rows = high === null ? q.traceIdsInRange[0].all(project, low, limit) : q.traceIdsInRange[1].all(project, low, high, limit);
+  return rows.map(idText);
 }
 
 export function findSpan(q: QueryState, project: number, spanId: string): WireSpan | null {
