@@ -7,7 +7,7 @@
  */
 import { writeStderrOnce } from '../stderr';
 import { createFallbackReader } from './fallback';
-import { loadNativeReader } from './native';
+import { BUILD_ADDON_HINT, loadNativeReader } from './native';
 import type { ProcessReader } from './types';
 
 let reader: ProcessReader | undefined;
@@ -25,7 +25,7 @@ function chooseReader(): ProcessReader {
     const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
     writeStderrOnce(
       'process-reader-fallback',
-      `the native process reader did not load (${reason}); using the TypeScript /proc reader instead, which reads the same figures. To build the addon: approve teracron's install script (\`npm install-scripts approve teracron\`, then \`npm rebuild teracron\`), with python3, make and a C++ compiler installed.`,
+      `the native process reader did not load (${reason}); using the TypeScript /proc reader instead, which reads the same figures. ${BUILD_ADDON_HINT}.`,
     );
     return createFallbackReader();
   }

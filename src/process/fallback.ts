@@ -14,6 +14,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync } 
 import { endianness } from 'node:os';
 import { ProcessNotFoundError, TeracronProcessError } from '../errors';
 import { checkPid, processError } from './errno';
+import { BUILD_ADDON_HINT } from './native';
 import {
   PF_KTHREAD,
   addSmapsLines,
@@ -289,7 +290,7 @@ function noProcFs(pid: number): TeracronProcessError {
   return new TeracronProcessError(
     'unreadable',
     pid,
-    `the fallback process reader reads /proc, which ${process.platform} does not have. Install teracron's native addon: approve its install script (\`npm install-scripts approve teracron\`, then \`npm rebuild teracron\`), with python3, make and a C++ compiler installed.`,
+    `the fallback process reader reads /proc, which ${process.platform} does not have, and the native addon did not load. ${BUILD_ADDON_HINT}.`,
   );
 }
 

@@ -13,13 +13,28 @@ interface Binding {
   listChildren(pid: number, recursive: boolean): number[];
 }
 
+/**
+ * How a user gets the addon where no prebuilt binary loads. The published package has no install
+ * script (npm 11 would ask every user to approve it), so building is a step the user asks for;
+ * `npm explore` runs it in the installed package with npm's own node-gyp on the PATH.
+ */
+export const BUILD_ADDON_HINT = 'To build the addon from source, run `npm explore teracron -- node-gyp rebuild --directory native` (needs python3, make and a C++ compiler)';
+
 /** The package root: dist/src/process → ../../.. */
 export const PACKAGE_ROOT = join(__dirname, '..', '..', '..');
 
-/** Where node-gyp-build finds the binary for this platform (build/Release first, then prebuilds/). */
+/**
+ * Where the binary for this platform is, as node-gyp-build finds it: one the user built from
+ * source in native/build (see native/binding.gyp) first, since it exists because the prebuild did
+ * not fit; otherwise build/Release (the repository's own build) and then prebuilds/.
+ */
 export function nativeBindingPath(): string {
   const load = require('node-gyp-build') as { path(dir: string): string };
-  return load.path(PACKAGE_ROOT);
+  try {
+    return load.path(join(PACKAGE_ROOT, 'native'));
+  } catch {
+    return load.path(PACKAGE_ROOT);
+  }
 }
 
 export function loadNativeReader(): ProcessReader {

@@ -1,9 +1,11 @@
 /**
  * Loads better-sqlite3 and opens the database file with the settings the store relies on.
  *
- * The driver is an optional dependency with a native binary, so it is required here, lazily,
- * and nowhere at module top level: importing `teracron` (the agent) must never load it, and a
- * collector whose driver cannot load must say what failed and how to fix it.
+ * The driver is an optional peer dependency with a native binary: `npm install teracron` leaves
+ * it out, so that installing the agent compiles nothing, and whoever runs a collector installs it
+ * next to teracron. It is required here, lazily, and nowhere at module top level: importing
+ * `teracron` (the agent) must never load it, and a collector whose driver is missing or cannot
+ * load must say what failed and how to fix it.
  *
  * Durability: WAL with `synchronous = NORMAL`. A transaction is committed once its frames are in
  * the WAL file; the OS keeps them even when the process is killed (`kill -9`, a crash), so
@@ -19,6 +21,9 @@ import { TeracronStoreError } from './errors';
 export type Driver = typeof BetterSqlite3;
 export type Db = BetterSqlite3.Database;
 
+/** The range of `peerDependencies['better-sqlite3']` in package.json (a test keeps them equal). */
+export const DRIVER_RANGE = '^12.6.2';
+const INSTALL_DRIVER = `npm install teracron "better-sqlite3@${DRIVER_RANGE}"`;
 const FIX_BUILD = 'npm install-scripts approve better-sqlite3 && npm rebuild better-sqlite3';
 const BUSY_TIMEOUT_MS = 5000;
 // Span ids are random, so every insert lands on a different page of the span-id index and a
@@ -40,8 +45,8 @@ export function loadDriver(): Driver {
     if (notInstalled) {
       throw new TeracronStoreError(
         'driver-missing',
-        'The collector stores data with better-sqlite3, an optional dependency that is not installed. ' +
-          `Install it with \`npm install better-sqlite3\`, then let it build its native binary: \`${FIX_BUILD}\`.`,
+        'The collector stores data with better-sqlite3, which is not installed: it is an optional peer dependency, left out of `npm install teracron` so that installing the agent compiles nothing. ' +
+          `Install both in the project you run the collector from with \`${INSTALL_DRIVER}\`, then let better-sqlite3 build or fetch its native binary: \`${FIX_BUILD}\`.`,
         { cause },
       );
     }
