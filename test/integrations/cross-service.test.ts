@@ -10,26 +10,22 @@ import type { WireSpan } from '../../src/wire/batch-codec';
 import { get, startApp } from '../helpers/app-process';
 import { query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
+import { waitFor } from '../helpers/wait';
 
 /** A's request and fetch spans, B's request span, loadUser and queryUser. */
 const SPANS = 5;
 
-async function waitForTrace(url: string, operation: string, timeoutMs = 10_000): Promise<WireSpan[]> {
-  const deadline = Date.now() + timeoutMs;
-  let seen = '';
-  for (;;) {
+function waitForTrace(url: string, operation: string): Promise<WireSpan[]> {
+  let seen: unknown;
+  return waitFor(`a complete "${operation}" trace in the collector`, async () => {
     const runs = await query(url, '/api/v1/events?workflow=http&limit=100');
     const run = (runs.body.events as Array<{ trace_id: string; operation: string }>).find((r) => r.operation === operation);
-    if (run !== undefined) {
-      const trace = await query(url, `/api/v1/traces/${run.trace_id}`);
-      if (trace.status === 200 && trace.body.spans.length >= SPANS) return trace.body.spans as WireSpan[];
-      seen = JSON.stringify(trace.body);
-    } else {
-      seen = JSON.stringify(runs.body);
-    }
-    if (Date.now() > deadline) throw new Error(`no complete "${operation}" trace within ${timeoutMs} ms; last answer: ${seen}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    seen = runs.body;
+    if (run === undefined) return undefined;
+    const trace = await query(url, `/api/v1/traces/${run.trace_id}`);
+    seen = trace.body;
+    return trace.status === 200 && trace.body.spans.length >= SPANS ? (trace.body.spans as WireSpan[]) : undefined;
+  }, { intervalMs: 100, seen: () => seen });
 }
 
 function childrenOf(spans: WireSpan[], parent: WireSpan): WireSpan[] {
