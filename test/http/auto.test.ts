@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { after, before, test } from 'node:test';
 import type { WireSpan } from '../../src/wire/batch-codec';
 import { loadPrivateKey } from '../../src/wire/envelope';
-import { fixturePath, runCommand } from '../helpers/child';
+import { exitBudgetEnv, fixturePath, runCommand } from '../helpers/child';
 import type { NodeResult } from '../helpers/child';
 import { reply, serve } from '../helpers/http';
 import type { TestServer } from '../helpers/http';
@@ -53,7 +53,7 @@ for (const [label, flags] of PRELOADS) {
     const receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
     let run: NodeResult;
     try {
-      run = await runApp(flags, { TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: receiver.url, TERACRON_HTTP_WORKFLOW: 'orders-api' });
+      run = await runApp(flags, { TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: receiver.url, ...exitBudgetEnv, TERACRON_HTTP_WORKFLOW: 'orders-api' });
     } finally {
       await receiver.close();
     }

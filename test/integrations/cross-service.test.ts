@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import type { WireSpan } from '../../src/wire/batch-codec';
 import { get, startApp } from '../helpers/app-process';
+import { exitBudgetEnv } from '../helpers/child';
 import { query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
 import { waitFor } from '../helpers/wait';
@@ -40,7 +41,7 @@ test('Express 5 calls Fastify 5 with fetch: one trace, A request → A fetch →
     await collector.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
-  const env = { TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: collector.url };
+  const env = { TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: collector.url, ...exitBudgetEnv };
   const serviceB = await startApp('fastify', 'preload', env);
   const serviceA = await startApp('express', 'preload', { ...env, DOWNSTREAM_URL: serviceB.url });
   try {

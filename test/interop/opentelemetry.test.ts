@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { fixturePath } from '../helpers/child';
+import { exitBudgetEnv, fixturePath } from '../helpers/child';
 import { query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import type { CollectorProcess } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
@@ -133,6 +133,7 @@ function startOurs(): Promise<Service> {
     TERACRON_DOMAIN: collector.url,
     TERACRON_TRACE_FLUSH_INTERVAL: '1',
     TERACRON_SERVICE: 'interop',
+    ...exitBudgetEnv,
   }).then((service) => (started.push(service), service));
 }
 
