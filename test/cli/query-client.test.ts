@@ -14,6 +14,9 @@ import { queryApi, resolveTarget } from '../../src/cli/query-client';
 import type { Target } from '../../src/cli/query-client';
 import { TeracronConfigError, TeracronKeyError } from '../../src/errors';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 const vectors = envelopeVectors();
 const KEY = vectors.api_key;

@@ -15,6 +15,9 @@ import { cliPath, query, startCollectorProcess, vectorDataDir } from '../helpers
 import type { CollectorProcess } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
 import { waitFor } from '../helpers/wait';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(180_000);
 
 let collector: CollectorProcess;
 

@@ -12,6 +12,9 @@ import { startReceiver } from '../helpers/receiver';
 import type { Receiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
 import { closedPort } from '../helpers/ports';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const SPANS = 50_000;
 const BASE = 1_721_500_000_000;

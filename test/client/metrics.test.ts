@@ -11,6 +11,9 @@ import { encodeApiKey } from '../../src/wire/api-key';
 import { exitBudgetEnv, runFixture } from '../helpers/child';
 import { startReceiver } from '../helpers/receiver';
 import type { Receiver } from '../helpers/receiver';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const MiB = 1024 * 1024;
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 4096 });

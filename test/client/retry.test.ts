@@ -11,6 +11,9 @@ import { startReceiver } from '../helpers/receiver';
 import type { Reply } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
 import { runFixture } from '../helpers/child';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const vectors = envelopeVectors();
 const privateKey = loadPrivateKey(vectors.private_key_pem);

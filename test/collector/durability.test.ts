@@ -10,6 +10,9 @@ import { loadPublicKey, sealEnvelope } from '../../src/wire/envelope';
 import { query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
 import { waitFor } from '../helpers/wait';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const vectors = envelopeVectors();
 const publicKey = loadPublicKey(vectors.public_key_pem);

@@ -10,6 +10,9 @@ import { query, startCollectorProcess, vectorDataDir } from '../helpers/collecto
 import { envelopeVectors } from '../helpers/vectors';
 import { waitFor } from '../helpers/wait';
 import { repoRoot } from '../../support/repo-root';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 const vectors = envelopeVectors();
 

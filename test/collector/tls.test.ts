@@ -10,6 +10,9 @@ import { exitBudgetEnv, runFixture } from '../helpers/child';
 import { cliPath, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import type { CollectorProcess } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const vectors = envelopeVectors();
 let collector: CollectorProcess;

@@ -13,6 +13,9 @@ import { decodeApiKey } from '../../src/wire/api-key';
 import { runCommand } from '../helpers/child';
 import type { NodeResult } from '../helpers/child';
 import { repoRoot } from '../../support/repo-root';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(180_000);
 
 const DURATION_S = 20;
 const KILL_AFTER_MS = 80_000;

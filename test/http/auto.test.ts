@@ -15,6 +15,9 @@ import type { TestServer } from '../helpers/http';
 import { startReceiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
 import { repoRoot } from '../../support/repo-root';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const vectors = envelopeVectors();
 const received: Array<{ path: string; headers: IncomingHttpHeaders }> = [];

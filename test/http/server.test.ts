@@ -16,6 +16,9 @@ import { reply, send, serve, sleep } from '../helpers/http';
 import type { TestServer } from '../helpers/http';
 import { recordedSpans } from '../helpers/recorded';
 import type { Receiver } from '../helpers/receiver';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b700f067aa0ba902b7';

@@ -12,6 +12,9 @@ import { exitBudgetEnv } from '../helpers/child';
 import { query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
 import { waitFor } from '../helpers/wait';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 /** A's request and fetch spans, B's request span, loadUser and queryUser. */
 const SPANS = 5;

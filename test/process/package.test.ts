@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { repoRoot } from '../../support/repo-root';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(300_000);
 
 const run = promisify(execFile);
 const PLATFORM = `${process.platform}-${process.arch}`;

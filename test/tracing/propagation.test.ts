@@ -9,6 +9,9 @@ import { directContext } from '../../src/tracing/context';
 import { exitBudgetEnv, runFixture } from '../helpers/child';
 import { startReceiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const vectors = envelopeVectors();
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
