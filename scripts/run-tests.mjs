@@ -1,8 +1,15 @@
 // Runs every compiled *.test.js under dist/test with node's test runner. Node 20 takes no glob
 // and treats every .js file below a `test` folder as a test, fixtures and helpers included,
-// so the files are listed here. Extra arguments (e.g. a file filter) are passed through.
+// so the files are listed here. The first argument, if any, keeps the files whose path has it.
+//
+// Backstop: given to the runner, node 20's --test-timeout is each file's wall-clock limit: past
+// it the file's process is killed and the file reported failed. Each file states its own, smaller
+// budget with fileTimeout() (test/helpers/file-timeout.ts), which fires first and says what was
+// still running; the backstop is for a file whose event loop is blocked, where that cannot fire.
+// So no file, not a hung collector nor a handle left open, can hang the run.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 
 const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
@@ -24,5 +31,7 @@ if (files.length === 0) {
   console.error(`no test files found${filter ? ` matching ${filter}` : ''}; did the build run?`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { cwd: root, stdio: 'inherit' });
+const { MAX_FILE_TIMEOUT_MS } = createRequire(import.meta.url)(join(root, 'dist', 'test', 'helpers', 'file-timeout.js'));
+const backstopMs = MAX_FILE_TIMEOUT_MS + 60_000;
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', `--test-timeout=${backstopMs}`, ...files], { cwd: root, stdio: 'inherit' });
 process.exit(result.status ?? 1);

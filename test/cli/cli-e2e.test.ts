@@ -13,6 +13,9 @@ import { loadPublicKey, sealEnvelope } from '../../src/wire/envelope';
 import { cliPath, query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import type { CollectorProcess } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const run = promisify(execFile);
 const vectors = envelopeVectors();

@@ -11,6 +11,9 @@ import { credentialsPath, readCredentials, removeCredentials, writeCredentials }
 import type { StoredCredentials } from '../../src/cli/credentials';
 import { TeracronConfigError } from '../../src/errors';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const POSIX = process.platform !== 'win32';
 const vectors = envelopeVectors();

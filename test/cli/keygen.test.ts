@@ -10,6 +10,9 @@ import { runNode } from '../helpers/child';
 import type { NodeResult } from '../helpers/child';
 import { decodeApiKey, SLUG_PATTERN } from '../../src/wire/api-key';
 import { loadPrivateKey, loadPublicKey, openEnvelope, sealEnvelope } from '../../src/wire/envelope';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;

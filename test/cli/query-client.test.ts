@@ -15,6 +15,9 @@ import type { Target } from '../../src/cli/query-client';
 import { TeracronConfigError, TeracronKeyError } from '../../src/errors';
 import { closedPort } from '../helpers/ports';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 const vectors = envelopeVectors();
 const KEY = vectors.api_key;

@@ -11,6 +11,9 @@ import { UsageError } from '../../src/cli/output';
 import { normalizeSpans } from '../../src/cli/simulate-render';
 import { envelopeVectors } from '../helpers/vectors';
 import { closedPort } from '../helpers/ports';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const KEY = envelopeVectors().api_key;
 const TRACE = 'ab'.repeat(16);

@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fixturePath, runNode } from '../helpers/child';
@@ -12,6 +14,10 @@ import type { NodeChild, NodeResult } from '../helpers/child';
 import { cliPath, query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import type { CollectorProcess } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
+import { waitFor } from '../helpers/wait';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(180_000);
 
 let collector: CollectorProcess;
 
@@ -36,7 +42,24 @@ async function pidsOnCollector(): Promise<Array<{ pid: number; ppid: number | nu
 }
 
 test('teracron run --children monitors the command and its three children, and returns its exit code', { timeout: 90_000 }, async () => {
-  const result = await runScript(cliPath(), ['run', '--children', '--', process.execPath, fixturePath('spawn-children')], agentEnv({ EXIT_CODE: '7', LIFE_MS: '3000' }));
+  // The children live until released, and are released once the collector holds samples of all
+  // four: each interval's round ships at once (TERACRON_MAX_BUFFER=1), however slow the start.
+  const release = join(mkdtempSync(join(tmpdir(), 'teracron-release-')), 'release');
+  let stdout = '';
+  const running = runScript(cliPath(), ['run', '--children', '--', process.execPath, fixturePath('spawn-children')], agentEnv({ EXIT_CODE: '7', RELEASE_FILE: release, TERACRON_INTERVAL: '5', TERACRON_MAX_BUFFER: '1' }), (child) => {
+    child.stdout.on('data', (chunk: string) => (stdout += chunk));
+  });
+  try {
+    await waitFor('samples of the command and its three children on the collector', async () => {
+      if (!stdout.includes('\n')) return undefined;
+      const made = JSON.parse(stdout.split('\n')[0]!) as { parent: number; children: number[] };
+      const seen = new Set((await pidsOnCollector()).map((p) => p.pid));
+      return [made.parent, ...made.children].every((pid) => seen.has(pid));
+    }, { timeoutMs: 60_000, intervalMs: 200 });
+  } finally {
+    writeFileSync(release, '');
+  }
+  const result = await running;
   assert.equal(result.code, 7, result.stderr);
   const made = JSON.parse(result.stdout.trim().split('\n')[0]!) as { parent: number; children: number[] };
   const pids = await pidsOnCollector();
@@ -88,9 +111,17 @@ test('teracron run names a command that cannot start', { timeout: 30_000 }, asyn
 });
 
 test('teracron-agent --pid watches a running process until it exits, then stops after a final flush', { timeout: 60_000 }, async () => {
-  const target = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 2500)'], { stdio: 'ignore' });
+  // The target lives until its stdin ends, which the test ends once the agent says (--debug) that
+  // its first round has sampled the target: a slow start cannot find the target gone already.
+  const target = spawn(process.execPath, ['-e', 'process.stdin.resume()'], { stdio: ['pipe', 'ignore', 'ignore'] });
   const agent = join(cliPath(), '..', 'agent-main.js');
-  const result = await runScript(agent, ['--pid', String(target.pid)], agentEnv({ TERACRON_MAX_BUFFER: '10' }));
+  const result = await runScript(agent, ['--pid', String(target.pid), '--debug'], agentEnv({ TERACRON_MAX_BUFFER: '10' }), (child) => {
+    let stderr = '';
+    child.stderr.on('data', (chunk: string) => {
+      stderr += chunk;
+      if (stderr.includes(`sampling process ${target.pid} `)) target.stdin.end();
+    });
+  }).finally(() => target.kill());
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, new RegExp(`process ${target.pid} has exited; sending the last samples and stopping`));
   assert.match(result.stderr, /stopped; [1-9]\d* samples sent, 0 dropped/);

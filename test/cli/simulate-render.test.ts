@@ -17,6 +17,9 @@ import {
   sanitizeIdentifier,
 } from '../../src/cli/simulate-render';
 import type { FailureContext, Span } from '../../src/cli/simulate-render';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 const TRACE = 'ab'.repeat(16);
 const id = (n: number) => n.toString(16).padStart(32, '0');

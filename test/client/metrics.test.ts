@@ -8,9 +8,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import { hostname } from 'node:os';
 import { after, before, test } from 'node:test';
 import { encodeApiKey } from '../../src/wire/api-key';
-import { runFixture } from '../helpers/child';
+import { exitBudgetEnv, runFixture } from '../helpers/child';
 import { startReceiver } from '../helpers/receiver';
 import type { Receiver } from '../helpers/receiver';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const MiB = 1024 * 1024;
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 4096 });
@@ -23,11 +26,12 @@ before(async () => {
 after(() => receiver.close());
 
 function env(extra: Record<string, string>): Record<string, string | undefined> {
-  return { TERACRON_API_KEY: apiKey, TERACRON_DOMAIN: receiver.url, TERACRON_PROCESS_READER: process.env.TERACRON_PROCESS_READER, ...extra };
+  return { TERACRON_API_KEY: apiKey, TERACRON_DOMAIN: receiver.url, TERACRON_PROCESS_READER: process.env.TERACRON_PROCESS_READER, ...exitBudgetEnv, ...extra };
 }
 
 test('a running application reports its memory, heap, CPU and event-loop delay every interval', { timeout: 60_000 }, async () => {
-  const result = await runFixture('metrics-app', env({ HOLD_MB: '64', BLOCK_MS: '300', RUN_MS: '6500', TERACRON_INTERVAL: '5', TERACRON_MAX_BUFFER: '1' }));
+  // Runs until the agent's second sample, the one a 5 s interval after the first.
+  const result = await runFixture('metrics-app', env({ HOLD_MB: '64', BLOCK_MS: '300', SAMPLES: '2', TERACRON_INTERVAL: '5', TERACRON_MAX_BUFFER: '1' }), 50_000);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stderr, '');
   const pid = result.lines[0]!.pid as number;
@@ -55,7 +59,7 @@ test('a running application reports its memory, heap, CPU and event-loop delay e
 });
 
 test('a short script that ends on its own still ships a first and a last sample', { timeout: 30_000 }, async () => {
-  const result = await runFixture('metrics-app', env({ RUN_MS: '1500' }));
+  const result = await runFixture('metrics-app', env({ RUN_MS: '1500' }), 25_000);
   assert.equal(result.code, 0, result.stderr);
   const pid = result.lines[0]!.pid as number;
   const entries = receiver.metrics.filter((e) => e.pid === pid);
@@ -65,7 +69,7 @@ test('a short script that ends on its own still ships a first and a last sample'
 });
 
 test('down() ships the buffered samples and counts them as sent', { timeout: 30_000 }, async () => {
-  const result = await runFixture('metrics-app', env({ RUN_MS: '1500', STOP: '1', TERACRON_SERVICE: 'metrics-fixture' }));
+  const result = await runFixture('metrics-app', env({ RUN_MS: '1500', STOP: '1', TERACRON_SERVICE: 'metrics-fixture' }), 25_000);
   assert.equal(result.code, 0, result.stderr);
   const pid = result.lines[0]!.pid as number;
   const batch = receiver.metricsRequests.find((r) => r.batch?.entries.some((e) => e.pid === pid))!.batch!;

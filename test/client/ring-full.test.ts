@@ -8,6 +8,9 @@ import { TeracronClient } from '../../src/client';
 import { loadPrivateKey } from '../../src/wire/envelope';
 import { startReceiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 const vectors = envelopeVectors();
 

@@ -11,10 +11,13 @@ import { encodeApiKey } from '../../src/wire/api-key';
 import { encodeBatch, newBatchId } from '../../src/wire/batch-codec';
 import type { WireSpan } from '../../src/wire/batch-codec';
 import { loadPublicKey, sealEnvelope } from '../../src/wire/envelope';
-import { runFixture } from '../helpers/child';
+import { exitBudgetEnv, runFixture } from '../helpers/child';
 import { query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import type { CollectorProcess } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const vectors = envelopeVectors();
 const publicKey = loadPublicKey(vectors.public_key_pem);
@@ -61,7 +64,7 @@ async function counts(): Promise<{ runs: number }> {
 
 test('the agent in a child process ships 20,000 spans in nested traces, 100 events and metric samples; the query API returns them exactly', async () => {
   // The agent's own metrics loop is off: the fixture posts samples with known values instead.
-  const env = { TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: collector.url, TERACRON_METRICS_ENABLED: '0', TRACES: '2000', EVENTS: '100', SAMPLES: '10' };
+  const env = { TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: collector.url, TERACRON_METRICS_ENABLED: '0', ...exitBudgetEnv, TRACES: '2000', EVENTS: '100', SAMPLES: '10' };
   const result = await runFixture('agent-to-collector', env, 60_000);
   assert.equal(result.code, 0, result.stderr);
   const metricsLine = result.lines.find((line) => 'metricsStatus' in line)!;

@@ -9,6 +9,10 @@ import { encodeBatch, newBatchId } from '../../src/wire/batch-codec';
 import { loadPublicKey, sealEnvelope } from '../../src/wire/envelope';
 import { query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
+import { waitFor } from '../helpers/wait';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const vectors = envelopeVectors();
 const publicKey = loadPublicKey(vectors.public_key_pem);
@@ -51,11 +55,12 @@ test('after kill -9 in the middle of a stream, every batch that got a 202 is the
       }
     }
   });
-  while (acknowledged.length < 60) await new Promise((resolve) => setTimeout(resolve, 5));
-  killed = true;
-  const exited = first.stop('SIGKILL');
-  await Promise.all(senders);
-  await exited;
+  try {
+    await waitFor('60 acknowledged batches', () => acknowledged.length >= 60, { seen: () => `${acknowledged.length} acknowledged; collector stderr: ${first.stderr()}` });
+  } finally {
+    killed = true;
+    await Promise.all([first.stop('SIGKILL'), ...senders]);
+  }
 
   const second = await startCollectorProcess(dataDir);
   try {

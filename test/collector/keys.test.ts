@@ -9,6 +9,9 @@ import { TeracronKeyError } from '../../src/errors';
 import { encodeApiKey } from '../../src/wire/api-key';
 import { openEnvelope } from '../../src/wire/envelope';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 const vectors = envelopeVectors();
 // Generated once: a 4096-bit key pair takes a second or so.

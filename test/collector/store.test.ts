@@ -9,6 +9,9 @@ import { CollectorStore, SCHEMA_VERSION, TeracronStoreError } from '../../src/co
 import type { IngestInput } from '../../src/collector/store';
 import type { WireEvent, WireResource, WireSpan } from '../../src/wire/batch-codec';
 import type { MetricsEntry } from '../../src/wire/metrics-batch';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 const SLUG = 'vivid-kudu-655';
 const OTHER = 'brave-lynx-101';

@@ -6,10 +6,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { runFixture } from '../helpers/child';
+import { exitBudgetEnv, runFixture } from '../helpers/child';
 import { cliPath, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import type { CollectorProcess } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const vectors = envelopeVectors();
 let collector: CollectorProcess;
@@ -34,6 +37,7 @@ test('with TERACRON_CA_FILE the agent delivers over HTTPS', async () => {
     TERACRON_API_KEY: vectors.api_key,
     TERACRON_DOMAIN: `localhost:${port}`,
     TERACRON_CA_FILE: caFile,
+    ...exitBudgetEnv,
     SPANS: '500',
   });
   assert.equal(result.code, 0, result.stderr);
@@ -46,6 +50,7 @@ test('without TERACRON_CA_FILE the connection is refused with a clear certificat
   const result = await runFixture('record-spans', {
     TERACRON_API_KEY: vectors.api_key,
     TERACRON_DOMAIN: `localhost:${port}`,
+    ...exitBudgetEnv,
     SPANS: '50',
   });
   assert.equal(result.code, 0);

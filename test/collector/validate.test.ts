@@ -4,6 +4,9 @@ import { HEX32, isQueryId, validateMetricsBatch, validateTelemetryBatch } from '
 import type { EventBatch, LogBatch, TelemetryBatch, TraceBatch, WireEvent, WireLog, WireSpan } from '../../src/wire/batch-codec';
 import type { MetricsBatch, MetricsEntry } from '../../src/wire/metrics-batch';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 const SLUG = 'vivid-kudu-655';
 const vectorBatch = (): TraceBatch => JSON.parse(envelopeVectors().trace_batch.plaintext_utf8) as TraceBatch;

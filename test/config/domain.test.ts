@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TeracronConfigError } from '../../src/errors';
 import { isLoopbackHost, isTeracronHost, parseDomain } from '../../src/config/domain';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 const ALLOW = { TERACRON_ALLOW_CUSTOM_DOMAIN: '1' };
 

@@ -9,6 +9,9 @@ import { encodeApiKey } from '../../src/wire/api-key';
 import { findPackageName, resolveConfig } from '../../src/config/resolve';
 import type { TeracronOptions } from '../../src/config/options';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 const vectors = envelopeVectors();
 const API_KEY = vectors.api_key;

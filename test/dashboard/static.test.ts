@@ -13,6 +13,9 @@ import { after, before, test } from 'node:test';
 import { serveDashboard } from '../../src/collector/dashboard';
 import { startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import type { CollectorProcess } from '../helpers/collector';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 let collector: CollectorProcess;
 

@@ -12,6 +12,7 @@ import { decodeBatch } from '../../src/wire/batch-codec';
 import type { TelemetryBatch, WireEvent, WireSpan } from '../../src/wire/batch-codec';
 import { decodeMetricsBatch } from '../../src/wire/metrics-batch';
 import type { MetricsBatch, MetricsEntry } from '../../src/wire/metrics-batch';
+import { waitFor } from './wait';
 
 const METRICS_PATH = '/api/ingest';
 
@@ -45,7 +46,7 @@ export interface Receiver {
   events: WireEvent[];
   batchIds: string[];
   close(): Promise<void>;
-  /** Resolves once `count` spans were accepted, or rejects after `timeoutMs`. */
+  /** Resolves once `count` spans were accepted, or rejects after `timeoutMs` (default: waitFor's). */
   waitForSpans(count: number, timeoutMs?: number): Promise<void>;
 }
 
@@ -113,12 +114,8 @@ export async function startReceiver(privateKey: KeyObject, respond?: (index: num
         server.closeAllConnections();
         server.close(() => resolve());
       }),
-    waitForSpans: async (count, timeoutMs = 10_000) => {
-      const deadline = Date.now() + timeoutMs;
-      while (spans.length < count) {
-        if (Date.now() > deadline) throw new Error(`received ${spans.length} of ${count} spans within ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+    waitForSpans: async (count, timeoutMs) => {
+      await waitFor(`${count} spans at the receiver`, () => spans.length >= count, { ...(timeoutMs === undefined ? {} : { timeoutMs }), seen: () => `${spans.length} spans in ${requests.length} requests` });
     },
   };
 }

@@ -16,6 +16,9 @@ import { reply, send, serve } from '../helpers/http';
 import type { TestServer } from '../helpers/http';
 import { recordedSpans } from '../helpers/recorded';
 import type { Receiver } from '../helpers/receiver';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const received: Array<{ path: string; headers: IncomingHttpHeaders }> = [];
 let downstream: TestServer;

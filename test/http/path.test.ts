@@ -2,6 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { foldPath, operationName, pathOf } from '../../src/http/path';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 test('the query string and fragment are dropped from the path; the absolute form keeps only its path', () => {
   assert.equal(pathOf('/users?id=1&x=2'), '/users');

@@ -15,13 +15,17 @@ import type { WireSpan } from '../../src/wire/batch-codec';
 import { reply, send, serve, sleep } from '../helpers/http';
 import type { TestServer } from '../helpers/http';
 import { recordedSpans } from '../helpers/recorded';
+import type { Receiver } from '../helpers/receiver';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b700f067aa0ba902b7';
 const PARENT16 = 'b7ad6b7169203331';
 const HEX32 = /^[0-9a-f]{32}$/;
 
-function recorded(options: TeracronOptions, work: () => Promise<void>, instrument = true): Promise<WireSpan[]> {
+function recorded(options: TeracronOptions, work: (receiver: Receiver) => Promise<void>, instrument = true): Promise<WireSpan[]> {
   return recordedSpans(options, work, instrument);
 }
 
@@ -322,10 +326,11 @@ test('a client that leaves before the answer fails the span as ClientClosedReque
 });
 
 test('the agent\'s own deliveries to the receiver in this process are never spans', async () => {
-  const spans = await recorded({ traceBatchSize: 1 }, () =>
+  const spans = await recorded({ traceBatchSize: 1 }, (receiver) =>
     withServer((_req, res) => reply(res, 200, {}), async (server) => {
       for (let i = 0; i < 5; i++) await send(`${server.url}/ping`);
-      await sleep(200);
+      // Each span ships on its own: these deliveries happen while the subscribers are on.
+      await receiver.waitForSpans(5);
     }),
   );
   assert.deepEqual([...new Set(spans.map((span) => span.operation))], ['GET /ping']);

@@ -8,28 +8,28 @@ import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import type { WireSpan } from '../../src/wire/batch-codec';
 import { get, startApp } from '../helpers/app-process';
+import { exitBudgetEnv } from '../helpers/child';
 import { query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
+import { waitFor } from '../helpers/wait';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 /** A's request and fetch spans, B's request span, loadUser and queryUser. */
 const SPANS = 5;
 
-async function waitForTrace(url: string, operation: string, timeoutMs = 10_000): Promise<WireSpan[]> {
-  const deadline = Date.now() + timeoutMs;
-  let seen = '';
-  for (;;) {
+function waitForTrace(url: string, operation: string): Promise<WireSpan[]> {
+  let seen: unknown;
+  return waitFor(`a complete "${operation}" trace in the collector`, async () => {
     const runs = await query(url, '/api/v1/events?workflow=http&limit=100');
     const run = (runs.body.events as Array<{ trace_id: string; operation: string }>).find((r) => r.operation === operation);
-    if (run !== undefined) {
-      const trace = await query(url, `/api/v1/traces/${run.trace_id}`);
-      if (trace.status === 200 && trace.body.spans.length >= SPANS) return trace.body.spans as WireSpan[];
-      seen = JSON.stringify(trace.body);
-    } else {
-      seen = JSON.stringify(runs.body);
-    }
-    if (Date.now() > deadline) throw new Error(`no complete "${operation}" trace within ${timeoutMs} ms; last answer: ${seen}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    seen = runs.body;
+    if (run === undefined) return undefined;
+    const trace = await query(url, `/api/v1/traces/${run.trace_id}`);
+    seen = trace.body;
+    return trace.status === 200 && trace.body.spans.length >= SPANS ? (trace.body.spans as WireSpan[]) : undefined;
+  }, { intervalMs: 100, seen: () => seen });
 }
 
 function childrenOf(spans: WireSpan[], parent: WireSpan): WireSpan[] {
@@ -44,7 +44,7 @@ test('Express 5 calls Fastify 5 with fetch: one trace, A request → A fetch →
     await collector.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
-  const env = { TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: collector.url };
+  const env = { TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: collector.url, ...exitBudgetEnv };
   const serviceB = await startApp('fastify', 'preload', env);
   const serviceA = await startApp('express', 'preload', { ...env, DOWNSTREAM_URL: serviceB.url });
   try {

@@ -4,6 +4,9 @@ import { test } from 'node:test';
 import { runCommand } from '../helpers/child';
 import { repoRoot } from '../../support/repo-root';
 import { teracronErrorHandler, teracronMiddleware } from '../../src/integrations/express';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 async function runScript(args: string[]): Promise<any> {
   // At the repository root `teracron/…` resolves to this package through its `exports`.

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import type { WireSpan } from '../../src/wire/batch-codec';
 import { loadPrivateKey } from '../../src/wire/envelope';
 import { get, startApp } from '../helpers/app-process';
+import { exitBudgetEnv } from '../helpers/child';
 import type { Answer, Framework, Mode } from '../helpers/app-process';
 import { startReceiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
@@ -27,7 +28,7 @@ async function exercise(framework: Framework, mode: Mode): Promise<Run> {
   const vectors = envelopeVectors();
   const receiver = mode === 'up' || mode === 'preload' ? await startReceiver(loadPrivateKey(vectors.private_key_pem)) : null;
   try {
-    const app = await startApp(framework, mode, receiver === null ? {} : { TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: receiver.url });
+    const app = await startApp(framework, mode, receiver === null ? {} : { TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: receiver.url, ...exitBudgetEnv });
     const answers: Record<string, Answer> = {};
     try {
       for (const path of PATHS) answers[path] = await get(`${app.url}${path}`);

@@ -11,11 +11,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { fixturePath } from '../helpers/child';
+import { exitBudgetEnv, fixturePath } from '../helpers/child';
 import { query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import type { CollectorProcess } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
+import { waitFor } from '../helpers/wait';
 import { repoRoot } from '../../support/repo-root';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const vectors = envelopeVectors();
 const ZERO16 = '0'.repeat(16);
@@ -98,22 +102,12 @@ function otelSpans(service: Service): OtelSpan[] {
   return service.lines.filter((line) => 'span' in line).map((line) => line.span as OtelSpan);
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** Our spans of a trace, once the collector holds at least `count` of them. */
 function ourTrace(traceId: string, count: number): Promise<OurSpan[]> {
   return waitFor(`${count} span(s) of trace ${traceId} in the collector`, async () => {
     const { status, body } = await query(collector.url, `/api/v1/traces/${traceId}`);
     return status === 200 && body.spans.length >= count ? (body.spans as OurSpan[]) : undefined;
-  });
+  }, { intervalMs: 100 });
 }
 
 function parseTraceparent(value: unknown): { traceId: string; parentId: string; flags: string } {
@@ -142,6 +136,7 @@ function startOurs(): Promise<Service> {
     TERACRON_DOMAIN: collector.url,
     TERACRON_TRACE_FLUSH_INTERVAL: '1',
     TERACRON_SERVICE: 'interop',
+    ...exitBudgetEnv,
   }).then((service) => (started.push(service), service));
 }
 

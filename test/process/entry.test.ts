@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { repoRoot } from '../../support/repo-root';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 test('import and require of "teracron/process" give the same reader and every export', () => {
   const script = [

@@ -21,6 +21,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DRIVER_RANGE } from '../../src/collector/store/open';
 import { compilerlessBin, mustRun, npmCli, runCommand, userEnv } from '../helpers/npm';
 import { repoRoot } from '../../support/repo-root';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(300_000);
 
 const PLATFORM = `${process.platform}-${process.arch}`;
 const NPM_TIMEOUT_MS = 600_000;

@@ -22,6 +22,9 @@ import { addSmapsLines, emptySmapsTotals, pageSizeFromAuxv, parseStat } from '..
 import type { ProcessReader, ProcessReaderKind, ProcessSample } from '../../src/process/types';
 import { fixturePath } from '../helpers/child';
 import { repoRoot } from '../../support/repo-root';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(180_000);
 
 const linux = process.platform === 'linux';
 const notLinux = !linux && 'the readers are checked against /proc, which only Linux has';

@@ -33,6 +33,9 @@ import { decodeEvent, decodeSpan } from '../../src/worker/records';
 import { createWallClock } from '../../src/worker/wall-clock';
 import type { WallClock } from '../../src/worker/wall-clock';
 import type { WireEvent, WireSpan } from '../../src/wire/batch-codec';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 const T0 = 1_721_500_000_000;
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';

@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileCapture, scrub } from '../../src/tracing/capture';
 import type { WarnOnce } from '../../src/tracing/capture';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 interface Warning {
   key: string;

@@ -6,6 +6,9 @@ import { isSampled, samplingThreshold } from '../../src/tracing/sampling';
 import { idWordsFrom, idWordsToHex, newIdWords } from '../../src/recorder/ids';
 import type { IdWords } from '../../src/recorder/ids';
 import { samplingVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 const { cases } = samplingVectors();
 

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parameterNames, readParameterList } from '../../src/tracing/parameters';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 // The functions below are real: tsc compiles this file to ES2022 and the runtime reads back what
 // it emitted, which is what users' compiled code looks like too. `fromSource` covers exact

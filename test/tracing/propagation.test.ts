@@ -6,9 +6,12 @@ import { formatTraceHeader, formatTraceparent, parseTraceHeader, parseTraceparen
 import { idWordsFrom, idWordsToHex } from '../../src/recorder/ids';
 import { loadPrivateKey } from '../../src/wire/envelope';
 import { directContext } from '../../src/tracing/context';
-import { runFixture } from '../helpers/child';
+import { exitBudgetEnv, runFixture } from '../helpers/child';
 import { startReceiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const vectors = envelopeVectors();
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -45,7 +48,7 @@ test(`a header round trip across two processes: the child continues the parent's
   let header = '';
   await trace('upstream', async function callDownstream() {
     header = getTraceHeader()!;
-    const result = await runFixture('continue-trace', { TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: receiver.url, TRACE_HEADER: header, ...extraEnv });
+    const result = await runFixture('continue-trace', { TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: receiver.url, ...exitBudgetEnv, TRACE_HEADER: header, ...extraEnv });
     assert.equal(result.code, 0, result.stderr);
   })();
   await down();

@@ -10,6 +10,9 @@ import { loadPrivateKey } from '../../src/wire/envelope';
 import { startReceiver } from '../helpers/receiver';
 import type { Receiver } from '../helpers/receiver';
 import { envelopeVectors, samplingVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const vectors = envelopeVectors();
 const { cases } = samplingVectors();

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { isSampled, makeSampler, samplingThreshold } from '../../src/tracing/sampling';
 import { samplingVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const { cases } = samplingVectors();
 const MAX_UINT64 = (1n << 64n) - 1n;

@@ -12,6 +12,9 @@ import type { WireSpan } from '../../src/wire/batch-codec';
 import { startReceiver } from '../helpers/receiver';
 import type { Receiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const vectors = envelopeVectors();
 let receiver: Receiver;

@@ -4,6 +4,9 @@ import { TeracronKeyError } from '../../src/errors';
 import { decodeApiKey, encodeApiKey } from '../../src/wire/api-key';
 import { loadPublicKey } from '../../src/wire/envelope';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 const vectors = envelopeVectors();
 

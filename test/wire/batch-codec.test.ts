@@ -4,6 +4,9 @@ import { TeracronWireError } from '../../src/errors';
 import { batchItemCount, decodeBatch, encodeBatch, INGEST_PATHS, newBatchId } from '../../src/wire/batch-codec';
 import type { EventBatch, LogBatch, TelemetryBatch, TraceBatch, WireFormat } from '../../src/wire/batch-codec';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 const resource = {
   service: 'checkout', environment: 'test', host: 'box-1', pid: 4242,

@@ -14,6 +14,9 @@ import {
   sealEnvelope,
 } from '../../src/wire/envelope';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const vectors = envelopeVectors();
 const publicKey = loadPublicKey(vectors.public_key_pem);

@@ -4,6 +4,9 @@ import { TeracronWireError } from '../../src/errors';
 import { decodeMetricsBatch, encodeMetricsBatch } from '../../src/wire/metrics-batch';
 import type { MetricsBatch, MetricsEntry } from '../../src/wire/metrics-batch';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 const vector = envelopeVectors().metrics_batch;
 const vectorBytes = Buffer.from(vector.protobuf_hex, 'hex');

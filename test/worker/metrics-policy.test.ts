@@ -13,6 +13,9 @@ import { addRound, createMetricsShipper, isDue } from '../../src/worker/metrics-
 import type { SenderState } from '../../src/worker/sender';
 import { cpuBasisPoints, createProcessSampler, discoverChildren, sampleAll } from '../../src/worker/process-sampler';
 import type { MetricsEntry } from '../../src/wire/metrics-batch';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 /** A scripted process table: what a reader would see, changed by the test between rounds. */
 function scriptedReader(table: Map<number, ProcessSample>, children: number[] = []): ProcessReader {
