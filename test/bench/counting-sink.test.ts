@@ -14,6 +14,9 @@ import { sealEnvelope } from '../../src/wire/envelope';
 import type { SinkCount, SinkMessage, SinkRequest } from '../../bench/counting-sink';
 import { describeUnreadable } from '../../bench/ingest-reader';
 import { benchProject } from '../../bench/project';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const SINK = join(__dirname, '..', '..', 'bench', 'counting-sink.js');
 

@@ -12,6 +12,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 import { repoRoot } from '../../support/repo-root';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 /** The .ts file a relative specifier names, or the bare path when no such file exists. */
 function resolveImport(fromFile: string, specifier: string): string {

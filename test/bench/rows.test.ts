@@ -3,6 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rowProblems, summaryRows } from '../../bench/harness';
 import type { BenchRow } from '../../bench/harness';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(60_000);
 
 const row = (value: number, bench = 'ingest'): BenchRow => ({ bench, system: 'teracron', metric: 'spans_per_s', value, unit: 'spans/s' });
 

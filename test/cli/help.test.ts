@@ -11,6 +11,9 @@ import { test } from 'node:test';
 import { COMMANDS } from '../../src/cli/commands';
 import { runNode } from '../helpers/child';
 import { cliPath } from '../helpers/collector';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(180_000);
 
 const TIMEOUT = { timeout: 120_000 };
 const agentPath = (): string => join(cliPath(), '..', 'agent-main.js');

@@ -11,6 +11,9 @@ import { runNode } from '../helpers/child';
 import type { NodeResult } from '../helpers/child';
 import { cliPath } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const TIMEOUT = { timeout: 60_000 };
 const KEY = envelopeVectors().api_key;

@@ -20,6 +20,9 @@ import { loadPublicKey, sealEnvelope } from '../../src/wire/envelope';
 import { query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import type { CollectorProcess } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
+import { fileTimeout } from '../helpers/file-timeout';
+
+fileTimeout(120_000);
 
 const TIMEOUT = { timeout: 60_000 };
 const SLUG = 'vivid-kudu-655';
