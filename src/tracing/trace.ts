@@ -4,15 +4,16 @@
  * A wrapped call does, in order: one look at the tracer (pass through when off), one context
  * read, and when recorded: a span object, two clock readings, entering and leaving the async
  * context, and the ring write. The function's own result, `this` and exceptions pass through
- * untouched: a returned promise is returned as is (the span ends when it settles), and a
- * thrown error is the very same object the caller catches.
+ * untouched: a thrown error is the very same object the caller catches, and a returned value
+ * ends the span the way settle.ts decides, which never changes what the caller sees.
  */
 import type { CaptureFn, CaptureOption } from './capture';
 import { compileCapture } from './capture';
 import { contextSlot, readContext, storage, writeContext } from './context';
+import { settle } from './settle';
 import { ActiveSpan, NOOP_SPAN } from './span';
 import type { Span } from './span';
-import { closeSpan, closeSpanFailed, openSpan, tracer, warnOnce } from './tracer';
+import { closeSpanFailed, openSpan, tracer, warnOnce } from './tracer';
 
 export interface TraceOptions {
   /** Defaults to the function's name (`Class.method` with the decorator), else the workflow. */
@@ -73,22 +74,6 @@ export function wrapFunction<F extends AnyFunction>(workflow: string, fn: F, ope
   Object.defineProperty(wrapped, 'name', { value: fn.name, configurable: true });
   Object.defineProperty(wrapped, 'length', { value: fn.length, configurable: true });
   return wrapped as unknown as F;
-}
-
-/**
- * Ends the span now for a plain value, or when a promise settles. The promise itself is
- * returned, not a derived one, so its identity and any extra methods survive.
- */
-function settle(span: ActiveSpan, result: unknown): unknown {
-  if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-    (result as PromiseLike<unknown>).then(
-      () => closeSpan(span),
-      (error: unknown) => closeSpanFailed(span, error),
-    );
-    return result;
-  }
-  closeSpan(span);
-  return result;
 }
 
 export interface WithSpanOptions {

@@ -322,9 +322,3 @@ test('withSpan traces a block, sync or async, returns its value and takes metada
     ],
   );
 });
-
-test('a returned promise is returned as is, not a copy', () => {
-  const promise = Promise.resolve(1);
-  const same = trace('identity', () => promise);
-  assert.equal(same(), promise);
-});
