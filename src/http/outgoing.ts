@@ -14,6 +14,7 @@ import { contextSlot, readContext } from '../tracing/context';
 import type { TraceContext } from '../tracing/context';
 import { traceHeaderOf, traceparentOf } from '../tracing/header-api';
 import { ActiveSpan, describeError } from '../tracing/span';
+import { SpanScope } from '../tracing/span-scope';
 import { closeSpan, tracer } from '../tracing/tracer';
 import { operationName } from './path';
 import { statusLine } from './request-span';
@@ -40,7 +41,7 @@ export function startOutgoing(method: string, origin: string, host: string, path
 }
 
 function openChild(parent: TraceContext, operation: string): ActiveSpan {
-  if (parent instanceof ActiveSpan) return new ActiveSpan(parent.trace, parent, parent.workflow, operation, performance.now());
+  if (parent instanceof ActiveSpan || parent instanceof SpanScope) return new ActiveSpan(parent.trace, parent, parent.workflow, operation, performance.now());
   return new ActiveSpan(parent.traceWords, parent.parentWords, tracer.httpWorkflow, operation, performance.now());
 }
 

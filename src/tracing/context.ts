@@ -1,7 +1,8 @@
 /**
  * Which trace the current async scope belongs to. The store is either a live ActiveSpan
- * (recorded) or a TraceScope: a trace this process takes part in without a span of its own
- * yet, a parent continued from a header, or a root that sampling left out.
+ * (recorded), a TraceScope: a trace this process takes part in without a span of its own
+ * yet, a parent continued from a header, or a root that sampling left out; or the SpanScope of
+ * an ended span, in the listeners registered in it (span-scope.ts).
  *
  * Entering and leaving a span happens twice per traced call, so it takes the short way where
  * Node has one: AsyncLocalStorage in Node 20 and 22 keeps its store as a symbol-keyed property
@@ -13,6 +14,7 @@
 import { AsyncLocalStorage, executionAsyncResource } from 'node:async_hooks';
 import type { IdWords } from '../recorder/ids';
 import type { ActiveSpan } from './span';
+import type { SpanScope } from './span-scope';
 
 export class TraceScope {
   readonly traceWords: IdWords;
@@ -27,7 +29,7 @@ export class TraceScope {
   }
 }
 
-export type TraceContext = ActiveSpan | TraceScope;
+export type TraceContext = ActiveSpan | TraceScope | SpanScope;
 
 export const storage = new AsyncLocalStorage<TraceContext>();
 

@@ -8,6 +8,7 @@ import { scrub } from './capture';
 import { storage } from './context';
 import type { TraceScope } from './context';
 import { ActiveSpan } from './span';
+import { SpanScope } from './span-scope';
 import { tracer, warnOnce } from './tracer';
 
 export interface EventOptions {
@@ -32,7 +33,8 @@ export function event(options: EventOptions): boolean {
   const context = storage.getStore();
   let metadata = options.metadata ?? null;
   if (metadata !== null && tracer.scrubber !== undefined) metadata = scrub(metadata, tracer.scrubber, warnOnce);
-  const span = context instanceof ActiveSpan ? context : null;
+  // A SpanScope is an ended span's ids (a listener registered in it): the event is still its.
+  const span = context instanceof ActiveSpan || context instanceof SpanScope ? context : null;
   return recordEventFields(recorder, {
     name: String(options.name),
     type,

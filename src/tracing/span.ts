@@ -6,6 +6,7 @@ import { fillRandomId, idWordsToHex } from '../recorder/ids';
 import type { IdWords } from '../recorder/ids';
 import type { SpanFields } from '../recorder/span-writer';
 import { STATUS_FAILED, STATUS_SUCCEEDED } from '../ring/layout';
+import type { SpanScope } from './span-scope';
 
 /** What `withSpan` hands to its block and `currentSpan()` returns. */
 export interface Span {
@@ -38,6 +39,8 @@ export class ActiveSpan implements SpanFields, Span {
   errorMessage: string | null = null;
   metadata: Record<string, unknown> | null = null;
   capturedParams: Record<string, unknown> | null = null;
+  /** What listeners registered in this span keep of it, once one was (span-scope.ts). */
+  scope: SpanScope | null = null;
   // On the prototype, not per span (every span is sampled and clock-timed): see below.
   declare readonly wallClock: false;
   declare readonly sampled: true;

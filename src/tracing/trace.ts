@@ -13,6 +13,7 @@ import { contextSlot, readContext, storage, writeContext } from './context';
 import { settle } from './settle';
 import { ActiveSpan, NOOP_SPAN } from './span';
 import type { Span } from './span';
+import { SpanScope } from './span-scope';
 import { closeSpanFailed, openSpan, tracer, warnOnce } from './tracer';
 
 export interface TraceOptions {
@@ -124,8 +125,11 @@ export function checkWorkflow(api: string, workflow: unknown): void {
   }
 }
 
-/** The span the current code runs in, for `currentSpan().setMetadata({...})`; a no-op span outside one. */
+/**
+ * The span the current code runs in, for `currentSpan().setMetadata({...})`; a no-op span outside
+ * one. In a listener whose registering span has ended, that span's ids, read-only (span-scope.ts).
+ */
 export function currentSpan(): Span {
   const context = storage.getStore();
-  return context instanceof ActiveSpan ? context : NOOP_SPAN;
+  return context instanceof ActiveSpan || context instanceof SpanScope ? context : NOOP_SPAN;
 }

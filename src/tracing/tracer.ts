@@ -84,6 +84,8 @@ export function openSpan(parent: TraceContext | undefined, workflow: string, ope
 /** Ends a span and hands it to the ring; a span still open when the client stops is not recorded. */
 export function closeSpan(span: ActiveSpan): void {
   span.end = performance.now();
+  // Listeners registered in the span hold its scope, which from now on must not hold the span.
+  if (span.scope !== null) span.scope.live = null;
   const recorder = tracer.recorder;
   if (recorder === null) return;
   if (tracer.scrubber !== undefined) {
