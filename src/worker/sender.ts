@@ -8,6 +8,7 @@ import { STAT_BATCHES, STAT_BYTES_SENT, STAT_DROPPED_SEND, STAT_METRICS_DROPPED,
 import type { RingViews } from '../ring/layout';
 import { addStat, setLastError } from '../ring/shared-stats';
 import { writeStderr } from '../stderr';
+import { describeNetworkError } from './network-error';
 import type { PostResult, Transport } from './transport';
 
 export interface SenderState {
@@ -67,7 +68,7 @@ export async function deliver(s: SenderState, batch: Batch): Promise<void> {
         return;
       }
     } catch (err) {
-      failure = `${batch.path} could not be reached: ${describeNetworkError(err)}`;
+      failure = `${batch.path} could not be reached: ${describeNetworkError(err, s.transport.baseUrl)}`;
     }
     setLastError(s.views, failure);
     if (s.final || attempt >= s.maxAttempts) {
@@ -109,16 +110,6 @@ function adviceFor(status: number): string {
   if (status === 404) return 'Check TERACRON_DOMAIN: this host does not serve the Teracron ingest API.';
   if (status === 413) return 'The batch is larger than the receiver accepts; lower TERACRON_TRACE_BATCH_SIZE.';
   return '';
-}
-
-function describeNetworkError(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    const cause = (err as { cause?: unknown }).cause;
-    const causeText = cause instanceof Error && cause.message !== err.message ? ` (${cause.message})` : '';
-    return `${typeof code === 'string' ? `${code} ` : ''}${err.message}${causeText}`;
-  }
-  return String(err);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,9 +1,12 @@
 /**
  * HTTP to the endpoint: one undici Pool per origin, keep-alive, `timeoutS` on connect, headers
- * and body. It only says what happened; whether to retry is the sender's business.
+ * and the whole answer body, of which only the first few KiB are ever kept (answer-body.ts).
+ * It only says what happened; whether to retry is the sender's business.
  */
 import { rootCertificates } from 'node:tls';
 import { Pool } from 'undici';
+import { readAnswerBody } from './answer-body';
+import type { BodyLimits } from './answer-body';
 
 export interface TransportOptions {
   baseUrl: string;
@@ -24,13 +27,22 @@ export interface PostResult {
 }
 
 const MAX_ERROR_TEXT = 300;
+/** Enough for a JSON `{error, hint}` of any sensible length; the text itself is clipped to MAX_ERROR_TEXT. */
+export const ERROR_BODY_KEEP_BYTES = 4 * 1024;
+/** Past this much body the connection is closed rather than read (undici's dump() default is 128 KiB). */
+export const BODY_DISCARD_BYTES = 64 * 1024;
 
 export class Transport {
   readonly #pool: Pool;
   readonly #headers: Record<string, string>;
+  readonly #timeoutMs: number;
+  /** The origin posted to, for messages about it. */
+  readonly baseUrl: string;
 
   constructor(options: TransportOptions) {
     const timeoutMs = options.timeoutS * 1000;
+    this.#timeoutMs = timeoutMs;
+    this.baseUrl = options.baseUrl;
     this.#pool = new Pool(options.baseUrl, {
       connections: options.connections,
       pipelining: 1,
@@ -52,17 +64,12 @@ export class Transport {
   async post(path: string, body: Uint8Array): Promise<PostResult> {
     const res = await this.#pool.request({ path, method: 'POST', headers: this.#headers, body });
     const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-    if (res.statusCode >= 200 && res.statusCode < 300) {
-      await res.body.dump();
-      return { status: res.statusCode, retryAfterMs, errorText: null };
-    }
-    let text = '';
-    try {
-      text = await res.body.text();
-    } catch {
-      // A body cut off mid-way still leaves the status to report.
-    }
-    return { status: res.statusCode, retryAfterMs, errorText: errorTextOf(text) };
+    const ok = res.statusCode >= 200 && res.statusCode < 300;
+    // A success needs no body at all; an error needs only the start of it. A body cut off or
+    // broken mid-way still leaves the status, which is the answer.
+    const limits: BodyLimits = { keepBytes: ok ? 0 : ERROR_BODY_KEEP_BYTES, discardBytes: BODY_DISCARD_BYTES, timeoutMs: this.#timeoutMs };
+    const kept = await readAnswerBody(res.body, declaredLength(res.headers['content-length']), limits);
+    return { status: res.statusCode, retryAfterMs, errorText: ok ? null : errorTextOf(kept.toString('utf8')) };
   }
 
   async close(): Promise<void> {
@@ -83,6 +90,11 @@ export function parseRetryAfter(value: string | string[] | undefined): number | 
   const date = Date.parse(raw);
   if (Number.isNaN(date)) return null;
   return Math.max(0, date - Date.now());
+}
+
+function declaredLength(value: string | string[] | undefined): number | null {
+  const length = Number(Array.isArray(value) ? value[0] : value);
+  return value !== undefined && Number.isSafeInteger(length) && length >= 0 ? length : null;
 }
 
 function errorTextOf(body: string): string | null {

@@ -20,6 +20,8 @@ export interface Reply {
   status: number;
   headers?: Record<string, string>;
   body?: string;
+  /** Answer this long after the request arrived: a slow endpoint. Its spans count on arrival. */
+  delayMs?: number;
 }
 
 export interface ReceivedRequest {
@@ -82,8 +84,12 @@ export async function startReceiver(privateKey: KeyObject, respond?: (index: num
       if (batch.type === 'trace') spans.push(...batch.spans);
       if (batch.type === 'event') events.push(...batch.events);
     }
-    res.writeHead(status, { 'content-type': 'application/json', ...reply.headers });
-    res.end(reply.body ?? JSON.stringify({ accepted: batch === null ? 0 : 1 }));
+    const answer = (): void => {
+      res.writeHead(status, { 'content-type': 'application/json', ...reply.headers });
+      res.end(reply.body ?? JSON.stringify({ accepted: batch === null ? 0 : 1 }));
+    };
+    if (reply.delayMs === undefined) answer();
+    else setTimeout(answer, reply.delayMs);
   }
   function handleMetrics(res: ServerResponse, body: Buffer): void {
     let batch: MetricsBatch | null = null;
