@@ -115,8 +115,7 @@ function toEntry(s: ProcessSampler, p: ProcessSample, cpu: number, main: MainThr
     heap_used: main?.heapUsed ?? 0,
     rss: p.rss,
     external: main?.external ?? 0,
-    // Not read: see src/metrics/main-thread-sampler.ts.
-    array_buffers: 0,
+    array_buffers: main?.arrayBuffers ?? 0,
     cpu_usage_pct: cpu,
     // The worst stall of the interval: p50/p99 below hide a rare long block (a 300 ms block
     // once a second is under 1% of a 10 ms probe's samples), and a stall is what lag means.
