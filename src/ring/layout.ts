@@ -117,6 +117,12 @@ export const MAIN_ARRAY_BUFFERS = 56;
  * ship it as a metric (src/ring/agent-counters.ts) without asking the main thread for it.
  */
 export const MAIN_DROPPED_RING_FULL = 57;
+/**
+ * Line 7 (float64), written by the worker: 1 + the ring-full count its latest sample of this
+ * process carried; 0 while it has none (metrics off, sidecar). The exit path compares it with
+ * MAIN_DROPPED_RING_FULL to know whether drops still wait to be reported.
+ */
+export const SAMPLED_RING_FULL = 58;
 
 export const CONTROL_BYTES = 640;
 export const ERROR_TEXT_BYTES = 1024;
