@@ -25,7 +25,7 @@ export interface MainThreadFigures {
   heapTotal: number;
   heapUsed: number;
   external: number;
-  /** Bytes of ArrayBuffer / Buffer backing stores of the main isolate (part of `external`). */
+  /** Bytes of ArrayBuffer / Buffer backing stores of the main isolate, as Node's allocator counts them. */
   arrayBuffers: number;
   /** Event-loop delay since the previous reading, µs (0 when the histogram saw nothing). */
   eventLoopMeanUs: number;
