@@ -17,6 +17,7 @@ import type { EventInput, Recorder, SpanInput } from './recorder/recorder';
 import { FINAL, createRingBuffer, ringViews } from './ring/layout';
 import type { RingViews } from './ring/layout';
 import { readWorkerCounters } from './ring/shared-stats';
+import { ringFullUnsampled } from './ring/agent-counters';
 import { wake } from './ring/writer';
 import { installExitHooks } from './exit-hooks';
 import type { ExitHooks } from './exit-hooks';
@@ -160,7 +161,7 @@ export class TeracronClient {
     this.#hooks = installExitHooks({
       hasUnshipped: () => {
         const stats = this.stats();
-        return stats.pending > 0 || stats.metricsSampled > stats.metricsSent + stats.metricsDropped;
+        return stats.pending > 0 || stats.metricsSampled > stats.metricsSent + stats.metricsDropped || ringFullUnsampled(this.#views!);
       },
       views: this.#views,
       exitTimeoutMs: config.exitTimeoutMs,

@@ -74,6 +74,11 @@ export interface MetricSample {
   event_loop_p99?: number | null;
   ppid?: number | null;
   command?: string | null;
+  /** The agent's own losses, totals since it started; only on its own process's samples. */
+  dropped_ring_full?: number | null;
+  dropped_send_failed?: number | null;
+  send_retries?: number | null;
+  metrics_dropped?: number | null;
   service?: string | null;
   host?: string | null;
   sdk_version?: string | null;

@@ -9,7 +9,9 @@ import type { KeyObject } from 'node:crypto';
 import { TeracronConfigError } from '../errors';
 import { decodeApiKey } from '../wire/api-key';
 import { loadPublicKey } from '../wire/envelope';
+import { closestName } from './closest';
 import { DEFAULT_DOMAIN, parseDomain } from './domain';
+import { unknownEnvWarnings } from './env-names';
 import { parseNumberText, pick, readBoolean, readChoice, readNumber, readString, show, where } from './env';
 import type { Env, NumberRule } from './env';
 import type { TeracronOptions, TracingScrubber, WireFormat } from './options';
@@ -83,9 +85,11 @@ export function resolveConfig(options: TeracronOptions = {}, env: Env = process.
   const warnings: string[] = [];
   for (const name of Object.keys(options)) {
     if (!Object.hasOwn(KNOWN_OPTIONS, name)) {
-      warnings.push(`option ${name} is not a teracron option and was ignored; check its spelling.`);
+      const meant = closestName(name, Object.keys(KNOWN_OPTIONS));
+      warnings.push(`option ${name} is not a teracron option and was ignored; ${meant === undefined ? 'check its spelling.' : `did you mean ${meant}?`}`);
     }
   }
+  warnings.push(...unknownEnvWarnings(env));
 
   const key = resolveKey(options, env);
   const domain = readString('domain', options.domain, 'TERACRON_DOMAIN', env);

@@ -13,6 +13,7 @@ import { copyId, fillRandomId, idWordsFrom } from './ids';
 import { writeSpan } from './span-writer';
 import type { SpanFields } from './span-writer';
 import { writeStderrOnce } from '../stderr';
+import { publishRingFull } from '../ring/agent-counters';
 
 export interface Recorder {
   readonly writer: RingWriter;
@@ -170,6 +171,8 @@ function nameOr(value: unknown, fallback: string): string {
 
 function countFull(rec: Recorder): void {
   rec.droppedRingFull++;
+  // For the worker, which ships the count as a metric.
+  publishRingFull(rec.writer.views, rec.droppedRingFull);
   writeStderrOnce(
     'ring-full',
     `the telemetry buffer (${rec.writer.views.capacity} bytes) is full, so new spans and events are being dropped; ` +

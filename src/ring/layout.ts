@@ -6,11 +6,11 @@
  * only producer, the worker the only consumer.
  *
  *   byte 0                                                                            CONTROL_BYTES
- *   ┌─ line 0 ─┬─ line 1 ─┬─ line 2 ───┬─ line 3 ──┬─ lines 4-5 ─┬─ line 6 ─┬─ line 7 ─┬─ line 8 ──────┬─ line 9 ─┐
- *   │ HEAD     │ TAIL     │ DOORBELL   │ FLUSH_REQ │ worker      │ ERROR_SEQ│ (unused) │ main-thread   │ MAIN_SEQ │
- *   │          │          │ SLEEPING   │ FLUSH_DONE│ stats (f64) │ ERROR_LEN│          │ metrics (f64) │          │
- *   │          │          │ WAKE_BYTES │ FINAL     │             │          │          │               │          │
- *   └──────────┴──────────┴────────────┴───────────┴─────────────┴──────────┴──────────┴───────────────┴──────────┘
+ *   ┌─ line 0 ─┬─ line 1 ─┬─ line 2 ───┬─ line 3 ──┬─ lines 4-5 ─┬─ line 6 ─┬─ line 7 ────┬─ line 8 ──────┬─ line 9 ─┐
+ *   │ HEAD     │ TAIL     │ DOORBELL   │ FLUSH_REQ │ worker      │ ERROR_SEQ│ main-thread │ main-thread   │ MAIN_SEQ │
+ *   │          │          │ SLEEPING   │ FLUSH_DONE│ stats (f64) │ ERROR_LEN│ array bufs, │ metrics (f64) │          │
+ *   │          │          │ WAKE_BYTES │ FINAL     │             │          │ ring-full   │               │          │
+ *   └──────────┴──────────┴────────────┴───────────┴─────────────┴──────────┴─────────────┴───────────────┴──────────┘
  *   ┌─ ERROR_TEXT (ERROR_TEXT_BYTES, UTF-8) ─┐┌─ ring data (capacity bytes, a power of two) ──────┐
  *
  * HEAD and TAIL are byte counters that only grow and wrap as int32; `(head - tail) | 0` is the
@@ -109,6 +109,20 @@ export const MAIN_EL_P50_US = 69;
 export const MAIN_EL_P99_US = 70;
 export const MAIN_EL_MAX_US = 71;
 export const MAIN_SEQ = 144;
+/** Line 7 (float64): the last main-thread figure of the MAIN_SEQ set (line 8 is full). */
+export const MAIN_ARRAY_BUFFERS = 56;
+/**
+ * Line 7 (float64): records dropped on the main thread because the ring was full, since start.
+ * The main thread (its only writer) stores its running count on every drop, so the worker can
+ * ship it as a metric (src/ring/agent-counters.ts) without asking the main thread for it.
+ */
+export const MAIN_DROPPED_RING_FULL = 57;
+/**
+ * Line 7 (float64), written by the worker: 1 + the ring-full count its latest sample of this
+ * process carried; 0 while it has none (metrics off, sidecar). The exit path compares it with
+ * MAIN_DROPPED_RING_FULL to know whether drops still wait to be reported.
+ */
+export const SAMPLED_RING_FULL = 58;
 
 export const CONTROL_BYTES = 640;
 export const ERROR_TEXT_BYTES = 1024;

@@ -5,6 +5,7 @@
  * half-written set; the writer never waits.
  */
 import {
+  MAIN_ARRAY_BUFFERS,
   MAIN_EL_MAX_US,
   MAIN_EL_MEAN_US,
   MAIN_EL_P50_US,
@@ -24,6 +25,8 @@ export interface MainThreadFigures {
   heapTotal: number;
   heapUsed: number;
   external: number;
+  /** Bytes of ArrayBuffer / Buffer backing stores of the main isolate, as Node's allocator counts them. */
+  arrayBuffers: number;
   /** Event-loop delay since the previous reading, µs (0 when the histogram saw nothing). */
   eventLoopMeanUs: number;
   eventLoopP50Us: number;
@@ -38,6 +41,7 @@ export function writeMainFigures(views: RingViews, figures: MainThreadFigures): 
     stats[MAIN_HEAP_TOTAL] = figures.heapTotal;
     stats[MAIN_HEAP_USED] = figures.heapUsed;
     stats[MAIN_EXTERNAL] = figures.external;
+    stats[MAIN_ARRAY_BUFFERS] = figures.arrayBuffers;
     stats[MAIN_EL_MEAN_US] = figures.eventLoopMeanUs;
     stats[MAIN_EL_P50_US] = figures.eventLoopP50Us;
     stats[MAIN_EL_P99_US] = figures.eventLoopP99Us;
@@ -53,6 +57,7 @@ export function readMainFigures(views: RingViews): MainThreadFigures | null {
     heapTotal: stats[MAIN_HEAP_TOTAL]!,
     heapUsed: stats[MAIN_HEAP_USED]!,
     external: stats[MAIN_EXTERNAL]!,
+    arrayBuffers: stats[MAIN_ARRAY_BUFFERS]!,
     eventLoopMeanUs: stats[MAIN_EL_MEAN_US]!,
     eventLoopP50Us: stats[MAIN_EL_P50_US]!,
     eventLoopP99Us: stats[MAIN_EL_P99_US]!,

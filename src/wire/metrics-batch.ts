@@ -34,9 +34,16 @@
  *   | 16 | event_loop_p99 | µs, event-loop delay 99th percentile                  |
  *   | 17 | ppid           | parent process id                                     |
  *   | 18 | command        | string: process name (for sidecar-sampled children)   |
+ *   |    | -- the agent's own health, on its own process's entry only; counts since  |
+ *   |    |    the agent started (cumulative, so a lost batch loses no drop); proto3  |
+ *   |    |    `optional` (explicit presence): 0 is written, absent = not reported    |
+ *   | 19 | dropped_ring_full   | spans/events dropped: the ring was full          |
+ *   | 20 | dropped_send_failed | spans/events given up after retries or refused   |
+ *   | 21 | send_retries        | POSTs retried (any kind of batch)                |
+ *   | 22 | metrics_dropped     | metrics entries given up after retries or refused|
  *
  * proto3 rules: zero numbers and empty strings are not written, so they decode as 0 / ''
- * (base fields) or as absent (extensions). Numbers are JS numbers, exact up to 2^53; the varint
+ * (base fields) or as absent (extensions); fields 19-22 are the exception above. Numbers are JS numbers, exact up to 2^53; the varint
  * code uses division rather than 32-bit bitwise operators so large values (e.g. an 8 GiB rss)
  * survive. On encode, a value that is not a non-negative integer is coerced rather than thrown:
  * metrics come from sampling and one odd reading must not lose the batch. NaN and -Infinity
@@ -64,6 +71,10 @@ export interface MetricsEntry {
   event_loop_p99?: number;
   ppid?: number;
   command?: string;
+  dropped_ring_full?: number;
+  dropped_send_failed?: number;
+  send_retries?: number;
+  metrics_dropped?: number;
 }
 
 export interface MetricsBatch {
@@ -81,13 +92,17 @@ const BATCH_STRING_FIELDS = { 2: 'sdk_version', 3: 'runtime_version', 4: 'servic
 
 type NumericField = Exclude<keyof MetricsEntry, 'command'>;
 
-// Index = field number; the order here is the order on the wire.
-const NUMERIC_FIELDS: readonly NumericField[] = [
+// Index = field number - 1; null where the field is not a varint (18, command). Fields are
+// written in field-number order, as protobuf encoders do.
+const NUMERIC_FIELDS: ReadonlyArray<NumericField | null> = [
   'timestamp', 'heap_total', 'heap_used', 'rss', 'external', 'array_buffers', 'cpu_usage_pct',
   'event_loop_lag', 'uss', 'pss', 'vms', 'swap', 'pid', 'threads', 'event_loop_p50',
-  'event_loop_p99', 'ppid',
+  'event_loop_p99', 'ppid', null, 'dropped_ring_full', 'dropped_send_failed', 'send_retries',
+  'metrics_dropped',
 ];
 const COMMAND_FIELD = 18;
+/** From this field number on, a set value is written even when it is 0 (proto3 `optional`). */
+const FIRST_PRESENCE_FIELD = 19;
 
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
@@ -128,27 +143,31 @@ export function encodeMetricsBatch(batch: MetricsBatch): Uint8Array {
 }
 
 function encodeEntry(entry: MetricsEntry): Uint8Array {
-  const values = new Array<number>(NUMERIC_FIELDS.length);
+  // -1: not written (a zero without presence, or not set).
+  const values = new Array<number>(NUMERIC_FIELDS.length).fill(-1);
   let size = 0;
   for (let i = 0; i < NUMERIC_FIELDS.length; i++) {
-    const value = toUint64(entry[NUMERIC_FIELDS[i]!]);
+    const name = NUMERIC_FIELDS[i];
+    if (name === null || name === undefined) continue;
+    const raw = entry[name];
+    const value = toUint64(raw);
+    if (value === 0 && (raw == null || i + 1 < FIRST_PRESENCE_FIELD)) continue;
     values[i] = value;
-    if (value !== 0) size += tagSize(i + 1) + varintSize(value);
+    size += tagSize(i + 1) + varintSize(value);
   }
   const command = entry.command ? textEncoder.encode(entry.command) : undefined;
-  if (command !== undefined && command.length > 0) {
-    size += tagSize(COMMAND_FIELD) + varintSize(command.length) + command.length;
-  }
+  const hasCommand = command !== undefined && command.length > 0;
+  if (hasCommand) size += tagSize(COMMAND_FIELD) + varintSize(command.length) + command.length;
 
   const out = new Uint8Array(size);
   let pos = 0;
   for (let i = 0; i < values.length; i++) {
+    if (hasCommand && i + 1 === COMMAND_FIELD) pos = writeBytesField(out, pos, COMMAND_FIELD, command);
     const value = values[i]!;
-    if (value === 0) continue;
+    if (value < 0) continue;
     pos = writeVarint(out, pos, ((i + 1) << 3) | WIRE_VARINT);
     pos = writeVarint(out, pos, value);
   }
-  if (command !== undefined && command.length > 0) writeBytesField(out, pos, COMMAND_FIELD, command);
   return out;
 }
 
@@ -230,9 +249,10 @@ function decodeEntry(bytes: Uint8Array, start: number, end: number, index: numbe
     const tag = readVarint(cur, 'a field tag');
     const field = Math.floor(tag / 8);
     const wireType = tag % 8;
-    if (field >= 1 && field <= NUMERIC_FIELDS.length) {
+    const name = field >= 1 ? NUMERIC_FIELDS[field - 1] : undefined;
+    if (name !== undefined && name !== null) {
       expectWireType(cur, tagAt, field, wireType, WIRE_VARINT);
-      entry[NUMERIC_FIELDS[field - 1]!] = readVarint(cur, `field ${field} (${NUMERIC_FIELDS[field - 1]})`);
+      entry[name] = readVarint(cur, `field ${field} (${name})`);
     } else if (field === COMMAND_FIELD) {
       expectWireType(cur, tagAt, field, wireType, WIRE_LEN);
       const length = readLength(cur, tagAt, field);

@@ -5,6 +5,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { ProcessReader } from '../process/types';
+import { noteSampled, readAgentCounters, sameCounters } from '../ring/agent-counters';
+import type { AgentCounters } from '../ring/agent-counters';
 import type { RingViews } from '../ring/layout';
 import { readMainFigures } from '../ring/main-metrics';
 import { writeStderr } from '../stderr';
@@ -17,7 +19,10 @@ import type { SenderState } from './sender';
 
 /** How often a sidecar looks for new descendants: short-lived children still get one reading. */
 export const CHILD_SCAN_MS = 1_000;
-/** A final reading closer than this to the previous round would repeat it, and is skipped. */
+/**
+ * A final reading closer than this to the previous round would repeat it, and is skipped,
+ * unless the agent's counters moved since: the last drops must reach the collector too.
+ */
 export const MIN_FINAL_GAP_MS = 1_000;
 
 export interface MetricsLoop {
@@ -27,6 +32,8 @@ export interface MetricsLoop {
   readonly timers: NodeJS.Timeout[];
   /** Unix ms of the latest sampling round. */
   lastRoundAt: number;
+  /** The agent's counters as the latest round shipped them (null: not this process, or no round yet). */
+  lastCounters: AgentCounters | null;
 }
 
 export interface MetricsLoopDeps {
@@ -65,6 +72,7 @@ export function startMetricsLoop(init: WorkerMetricsInit, deps: MetricsLoopDeps)
     }),
     timers: [],
     lastRoundAt: 0,
+    lastCounters: null,
   };
   sampleRound(loop);
   if (init.children) loop.timers.push(setInterval(() => scanChildren(loop), CHILD_SCAN_MS));
@@ -82,7 +90,12 @@ export function startMetricsLoop(init: WorkerMetricsInit, deps: MetricsLoopDeps)
 function sampleRound(loop: MetricsLoop): void {
   if (loop.sampler.rootGone && loop.sampler.watched.size === 0) return;
   loop.lastRoundAt = Date.now();
-  addRound(loop.shipper, sampleAll(loop.sampler, readMainFigures(loop.views)), true);
+  const own = loop.sampler.self ? { main: readMainFigures(loop.views), counters: readAgentCounters(loop.views) } : null;
+  const entries = sampleAll(loop.sampler, own);
+  // Null when this process could not be read: its counters then went out on no entry.
+  loop.lastCounters = own !== null && entries.some((e) => e.dropped_ring_full !== undefined) ? own.counters : null;
+  if (loop.lastCounters !== null) noteSampled(loop.views, loop.lastCounters);
+  addRound(loop.shipper, entries, true);
 }
 
 function scanChildren(loop: MetricsLoop): void {
@@ -95,7 +108,7 @@ export function shipIfDue(loop: MetricsLoop): void {
 
 /** Ships what is buffered (after a fresh round when `fresh`) and waits for delivery. */
 export async function flushMetrics(loop: MetricsLoop, fresh: boolean): Promise<void> {
-  if (fresh && Date.now() - loop.lastRoundAt >= MIN_FINAL_GAP_MS) sampleRound(loop);
+  if (fresh && (Date.now() - loop.lastRoundAt >= MIN_FINAL_GAP_MS || countersMoved(loop))) sampleRound(loop);
   shipBuffered(loop.shipper);
   await settleMetrics(loop.shipper);
 }
@@ -103,4 +116,8 @@ export async function flushMetrics(loop: MetricsLoop, fresh: boolean): Promise<v
 export function stopMetricsLoop(loop: MetricsLoop): void {
   for (const timer of loop.timers) clearInterval(timer);
   loop.timers.length = 0;
+}
+
+function countersMoved(loop: MetricsLoop): boolean {
+  return loop.lastCounters !== null && !sameCounters(loop.lastCounters, readAgentCounters(loop.views));
 }

@@ -11,6 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { TeracronProcessError } from '../errors';
 import type { ProcessReader, ProcessSample } from '../process/types';
+import type { AgentCounters } from '../ring/agent-counters';
 import type { MainThreadFigures } from '../ring/main-metrics';
 import { writeStderr, writeStderrOnce } from '../stderr';
 import type { MetricsEntry } from '../wire/metrics-batch';
@@ -42,16 +43,22 @@ export interface ProcessSampler extends ProcessSamplerInit {
   rootGone: boolean;
 }
 
+/** What only the agent's own process has: the main thread's figures and the agent's counters. */
+export interface OwnFigures {
+  main: MainThreadFigures | null;
+  counters: AgentCounters;
+}
+
 export function createProcessSampler(init: ProcessSamplerInit): ProcessSampler {
   return { ...init, watched: new Map(), ignored: new Set(), cores: Math.max(1, availableParallelism()), rootGone: false };
 }
 
-/** One entry per watched process that could be read; the main thread's figures go on the root's. */
-export function sampleAll(s: ProcessSampler, main: MainThreadFigures | null, now = Date.now()): MetricsEntry[] {
+/** One entry per watched process that could be read; `own` goes on the root's when it is this process. */
+export function sampleAll(s: ProcessSampler, own: OwnFigures | null, now = Date.now()): MetricsEntry[] {
   const entries: MetricsEntry[] = [];
   const known = [...s.watched.keys()];
-  if (!s.rootGone && !s.watched.has(s.rootPid)) readOne(s, s.rootPid, main, now, entries);
-  for (const pid of known) readOne(s, pid, main, now, entries);
+  if (!s.rootGone && !s.watched.has(s.rootPid)) readOne(s, s.rootPid, own, now, entries);
+  for (const pid of known) readOne(s, pid, own, now, entries);
   return entries;
 }
 
@@ -73,7 +80,7 @@ export function discoverChildren(s: ProcessSampler, now = Date.now()): MetricsEn
   return entries;
 }
 
-function readOne(s: ProcessSampler, pid: number, main: MainThreadFigures | null, now: number, out: MetricsEntry[]): void {
+function readOne(s: ProcessSampler, pid: number, own: OwnFigures | null, now: number, out: MetricsEntry[]): void {
   let sample: ProcessSample;
   try {
     sample = s.reader.readProcess(pid);
@@ -100,7 +107,7 @@ function readOne(s: ProcessSampler, pid: number, main: MainThreadFigures | null,
     watched.cpuUs = cpuUs;
     watched.at = now;
   }
-  out.push(toEntry(s, sample, cpuBasisPoints(sinceUs, wallMs, s.cores), pid === s.rootPid && s.self ? main : null, now));
+  out.push(toEntry(s, sample, cpuBasisPoints(sinceUs, wallMs, s.cores), pid === s.rootPid && s.self ? own : null, now));
 }
 
 export function cpuBasisPoints(cpuUs: number, wallMs: number, cores: number): number {
@@ -108,15 +115,15 @@ export function cpuBasisPoints(cpuUs: number, wallMs: number, cores: number): nu
   return Math.min(10_000, Math.round((cpuUs / (wallMs * 1000 * cores)) * 10_000));
 }
 
-function toEntry(s: ProcessSampler, p: ProcessSample, cpu: number, main: MainThreadFigures | null, now: number): MetricsEntry {
+function toEntry(s: ProcessSampler, p: ProcessSample, cpu: number, own: OwnFigures | null, now: number): MetricsEntry {
+  const main = own?.main ?? null;
   const entry: MetricsEntry = {
     timestamp: now,
     heap_total: main?.heapTotal ?? 0,
     heap_used: main?.heapUsed ?? 0,
     rss: p.rss,
     external: main?.external ?? 0,
-    // Not read: see src/metrics/main-thread-sampler.ts.
-    array_buffers: 0,
+    array_buffers: main?.arrayBuffers ?? 0,
     cpu_usage_pct: cpu,
     // The worst stall of the interval: p50/p99 below hide a rare long block (a 300 ms block
     // once a second is under 1% of a 10 ms probe's samples), and a stall is what lag means.
@@ -132,6 +139,12 @@ function toEntry(s: ProcessSampler, p: ProcessSample, cpu: number, main: MainThr
   if (main !== null) {
     entry.event_loop_p50 = Math.round(main.eventLoopP50Us);
     entry.event_loop_p99 = Math.round(main.eventLoopP99Us);
+  }
+  if (own !== null) {
+    entry.dropped_ring_full = own.counters.droppedRingFull;
+    entry.dropped_send_failed = own.counters.droppedSendFailed;
+    entry.send_retries = own.counters.retries;
+    entry.metrics_dropped = own.counters.metricsDropped;
   }
   // The name tells a sidecar's series apart; for the agent's own process it is always `node`.
   if (!s.self) entry.command = p.command;

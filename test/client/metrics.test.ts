@@ -83,6 +83,21 @@ test('down() ships the buffered samples and counts them as sent', { timeout: 30_
   assert.equal(stats.metricsDropped, 0);
 });
 
+test('array_buffers reports the ArrayBuffer memory the application holds on its main thread', { timeout: 30_000 }, async () => {
+  const result = await runFixture('metrics-app', env({ BUFFER_MB: '48', RUN_MS: '100', STOP: '1' }), 25_000);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.lines[0]!.buffers, 48);
+  const pid = result.lines[0]!.pid as number;
+  const entries = receiver.metrics.filter((e) => e.pid === pid);
+  assert.ok(entries.length >= 1);
+  for (const e of entries) {
+    // 48 MiB of Buffers, the agent's own ring (a SharedArrayBuffer, 8 MiB by default) and what
+    // Node keeps in ArrayBuffers itself (a few hundred KiB). Not compared with external: V8
+    // updates that one lazily, so it can lag behind.
+    assert.ok(e.array_buffers >= 56 * MiB && e.array_buffers <= 58 * MiB, `array_buffers ${e.array_buffers}`);
+  }
+});
+
 test('TERACRON_METRICS_ENABLED=0 sends no metrics', { timeout: 30_000 }, async () => {
   const result = await runFixture('metrics-app', env({ RUN_MS: '100', STOP: '1', TERACRON_METRICS_ENABLED: '0' }));
   assert.equal(result.code, 0, result.stderr);

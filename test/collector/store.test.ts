@@ -83,6 +83,10 @@ function sample(fields: Partial<MetricsEntry> & { timestamp: number }): MetricsE
   };
 }
 
+/** What migration 3 added, taken away again: a file as schema 2 left it. */
+const UNDO_SCHEMA_3 = ['dropped_ring_full', 'dropped_send_failed', 'send_retries', 'metrics_dropped']
+  .map((column) => `ALTER TABLE metric_samples DROP COLUMN ${column};`).join(' ');
+
 function metricsBatch(entries: MetricsEntry[], service: string | null = null, host: string | null = null): IngestInput {
   return { kind: 'metrics', batchId: null, entries, sdkVersion: '0.1.0', runtimeVersion: '20.20.2', service, host };
 }
@@ -396,7 +400,7 @@ test('metric samples round trip with every base and extension field, extensions 
     timestamp: T0, heap_total: 64_000_000, heap_used: 48_000_000, rss: 8_589_934_592, external: 1_000_000,
     array_buffers: 250_000, cpu_usage_pct: 1234, event_loop_lag: 1500, uss: 90_000_000, pss: 95_000_000,
     vms: 1_200_000_000, swap: 4096, pid: 4242, threads: 11, event_loop_p50: 800, event_loop_p99: 12_000, ppid: 1,
-    command: 'node server.js',
+    command: 'node server.js', dropped_ring_full: 0, dropped_send_failed: 30, send_retries: 7, metrics_dropped: 2,
   });
   const base = sample({ timestamp: T0 + 10_000, heap_total: 1, heap_used: 2, rss: 3, external: 4, array_buffers: 5, cpu_usage_pct: 6, event_loop_lag: 7 });
   assert.deepEqual(store.insertBatch(SLUG, metricsBatch([full, base])), { accepted: 2, duplicate: false });
@@ -406,7 +410,8 @@ test('metric samples round trip with every base and extension field, extensions 
     { ...full, ...versions },
     {
       ...base, uss: null, pss: null, vms: null, swap: null, pid: null, threads: null, event_loop_p50: null,
-      event_loop_p99: null, ppid: null, command: null, ...versions,
+      event_loop_p99: null, ppid: null, command: null, dropped_ring_full: null, dropped_send_failed: null,
+      send_retries: null, metrics_dropped: null, ...versions,
     },
   ]);
 });
@@ -538,7 +543,7 @@ test('a file from schema 1 gains the service and host columns and keeps its samp
   current.close();
   // Back to what version 1 wrote: no service/host columns, no index on them.
   const db = new Database(file);
-  db.exec('DROP INDEX metric_samples_service; ALTER TABLE metric_samples DROP COLUMN service; ALTER TABLE metric_samples DROP COLUMN host;');
+  db.exec(`${UNDO_SCHEMA_3} DROP INDEX metric_samples_service; ALTER TABLE metric_samples DROP COLUMN service; ALTER TABLE metric_samples DROP COLUMN host;`);
   db.pragma('user_version = 1');
   db.close();
 
@@ -548,6 +553,26 @@ test('a file from schema 1 gains the service and host columns and keeps its samp
   assert.deepEqual(migrated.metrics(SLUG).map((m) => [m.pid, m.rss, m.service, m.host]), [[5, 42, null, null]]);
   migrated.insertBatch(SLUG, metricsBatch([sample({ timestamp: T0 + 1, pid: 5, rss: 43 })], 'shop', 'h'));
   assert.deepEqual(migrated.services(SLUG), ['shop']);
+});
+
+test('a file from schema 2 gains the agent counter columns and keeps its samples', (t) => {
+  const file = join(tempDir(t), 'teracron.db');
+  const current = CollectorStore.open(file);
+  current.insertBatch(SLUG, metricsBatch([sample({ timestamp: T0, pid: 5, rss: 42 })], 'shop', 'h'));
+  current.close();
+  const db = new Database(file);
+  db.exec(UNDO_SCHEMA_3);
+  db.pragma('user_version = 2');
+  db.close();
+
+  const migrated = CollectorStore.open(file);
+  t.after(() => migrated.close());
+  assert.equal(migrated.migrationsApplied, SCHEMA_VERSION - 2);
+  migrated.insertBatch(SLUG, metricsBatch([sample({ timestamp: T0 + 1, pid: 5, rss: 43, dropped_ring_full: 12, dropped_send_failed: 0, send_retries: 3, metrics_dropped: 0 })], 'shop', 'h'));
+  assert.deepEqual(
+    migrated.metrics(SLUG).map((m) => [m.rss, m.service, m.dropped_ring_full, m.dropped_send_failed, m.send_retries, m.metrics_dropped]),
+    [[42, 'shop', null, null, null, null], [43, 'shop', 12, 0, 3, 0]],
+  );
 });
 
 test('a file from a newer schema is refused with a message saying so', (t) => {

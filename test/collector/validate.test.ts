@@ -325,6 +325,11 @@ test('a fractional extension metric is rejected', () => {
   rejects(validateMetricsBatch(metrics([entry({ pss: 1.5 })])), 'entries[0].pss is 1.5: expected a non-negative integer');
 });
 
+test('the agent counters (fields 19-22) may be absent or 0, and are rejected when fractional', () => {
+  assert.deepEqual(validateMetricsBatch(metrics([entry({ dropped_ring_full: 0, dropped_send_failed: 3, send_retries: 0, metrics_dropped: 0 })])), { ok: true, items: 1 });
+  rejects(validateMetricsBatch(metrics([entry({ send_retries: 0.5 })])), 'entries[0].send_retries is 0.5: expected a non-negative integer');
+});
+
 test('a metrics timestamp of zero is rejected', () => {
   rejects(
     validateMetricsBatch(metrics([entry({ timestamp: 0 })])),

@@ -282,10 +282,15 @@ test('the default service name is the nearest package.json that has a name', (t)
   assert.equal(findPackageName(nested), 'orders-api');
 });
 
-test('an unknown option is ignored with a warning', () => {
+test('an unknown option is ignored with a warning naming the option it most likely meant', () => {
   const config = resolveConfig({ intervalSeconds: 30 } as TeracronOptions, withKey());
   assert.equal(config.intervalS, 10);
-  assert.deepEqual(config.warnings, ['option intervalSeconds is not a teracron option and was ignored; check its spelling.']);
+  assert.deepEqual(config.warnings, ['option intervalSeconds is not a teracron option and was ignored; did you mean intervalS?']);
+});
+
+test('an unknown option like no known one is ignored with a warning that suggests nothing', () => {
+  const config = resolveConfig({ colour: 'red' } as TeracronOptions, withKey());
+  assert.deepEqual(config.warnings, ['option colour is not a teracron option and was ignored; check its spelling.']);
 });
 
 test('a missing key is an error saying how to pass or make one', () => {

@@ -323,9 +323,14 @@ test('the metrics page plots samples in uPlot charts', { ...TIMEOUT }, async () 
     const canvas = await page.$eval(`[data-testid="chart-${name}"] canvas`, (c) => ({ width: (c as PageElement).width, height: (c as PageElement).height }));
     assert.ok(canvas.width > 100 && canvas.height > 100, `${name}: canvas ${canvas.width}×${canvas.height}`);
   }
-  const { samples } = await api<{ samples: unknown[] }>(`/api/v1/metrics?from=${Date.now() - 15 * 60_000}`);
+  const { samples } = await api<{ samples: Array<{ pid: number | null; dropped_ring_full: number | null }> }>(`/api/v1/metrics?from=${Date.now() - 15 * 60_000}`);
   assert.ok(samples.length > 0);
   assert.ok((await page.$$('[data-testid="process-row"]')).length > 0);
+  // Every demo service runs an agent, which reports its own losses (none) on its process's row.
+  const lost = await page.$$eval('[data-testid="process-row"]', (rows) => (rows as PageElement[]).map((row) => [row.dataset.pid, row.querySelector('[data-testid="process-lost"]')?.textContent]));
+  const reporting = new Set(samples.filter((s) => s.dropped_ring_full !== null).map((s) => String(s.pid)));
+  assert.ok(reporting.size > 0, 'the demo agents send their loss counts');
+  for (const [pid, text] of lost) assert.equal(text, reporting.has(pid!) ? '0' : '—', `process ${pid}: agent lost`);
   await nextFrames();
   await screenshot('metrics');
 });

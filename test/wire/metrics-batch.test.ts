@@ -68,6 +68,24 @@ test('extension fields use field numbers 13 (pid) and 18 (command)', () => {
   assert.equal(hex(bytes), '0a06' + '6807' + '920101' + '61');
 });
 
+test('the agent counters (fields 19 to 22) round-trip, zeros included', () => {
+  const entry: MetricsEntry = { ...ZERO_ENTRY, timestamp: 1, pid: 9, dropped_ring_full: 0, dropped_send_failed: 5, send_retries: 2 ** 40, metrics_dropped: 0 };
+  const batch: MetricsBatch = { entries: [entry], sdk_version: '', runtime_version: '' };
+  assert.deepEqual(decodeMetricsBatch(encodeMetricsBatch(batch)), batch);
+});
+
+test('an agent counter of 0 is written (explicit presence) and one not set is not', () => {
+  // entries(1, len 3) { dropped_ring_full(19, varint) = 0 }
+  assert.equal(hex(encodeMetricsBatch({ entries: [{ ...ZERO_ENTRY, dropped_ring_full: 0 }], sdk_version: '', runtime_version: '' })), '0a03' + '980100');
+  assert.equal(decodeMetricsBatch(Buffer.from('0a00', 'hex')).entries[0]!.dropped_ring_full, undefined, 'absent means not reported');
+});
+
+test('fields go out in field-number order: pid (13), command (18), then the counters (19-22)', () => {
+  const entry: MetricsEntry = { ...ZERO_ENTRY, pid: 7, command: 'a', dropped_ring_full: 3, metrics_dropped: 1 };
+  const bytes = encodeMetricsBatch({ entries: [entry], sdk_version: '', runtime_version: '' });
+  assert.equal(hex(bytes), '0a0c' + '6807' + '920101' + '61' + '980103' + 'b00101');
+});
+
 test('zero and empty fields are omitted, so an empty batch encodes to no bytes', () => {
   assert.equal(encodeMetricsBatch({ entries: [], sdk_version: '', runtime_version: '' }).length, 0);
   assert.equal(hex(encodeMetricsBatch({ entries: [ZERO_ENTRY], sdk_version: '', runtime_version: '' })), '0a00');
@@ -93,10 +111,10 @@ test('unknown fields of every wire type are skipped in the batch and in entries'
     'f8ff0301', // field 8191 (three-byte tag), varint 1
   ].join('');
   const entryUnknowns = [
-    'a80105', // field 21, varint 5
-    'b101' + '0102030405060708', // field 22, fixed64
-    'ba0103' + 'abcdef', // field 23, length-delimited
-    'c501' + '01020304', // field 24, fixed32
+    'c80205', // field 41, varint 5
+    'd102' + '0102030405060708', // field 42, fixed64
+    'da0203' + 'abcdef', // field 43, length-delimited
+    'e502' + '01020304', // field 44, fixed32
     'f8ff0301', // field 8191, varint 1
   ].join('');
   const entryBody = `0801${entryUnknowns}`;

@@ -67,7 +67,7 @@ class MetricsPage extends BasePage {
       h('div', { class: 'table-wrap card' },
         h('table', { class: 'data-table stack-on-phone', 'data-testid': 'processes-table' },
           h('caption', { class: 'visually-hidden' }, 'Processes sampled in this range'),
-          h('thead', null, h('tr', null, ...['Process', 'Parent', 'Service', 'Samples', 'Last seen', 'RSS', 'CPU'].map((label, i) => h('th', { scope: 'col', class: i >= 3 && i !== 4 ? 'num' : '' }, label)))),
+          h('thead', null, h('tr', null, ...['Process', 'Parent', 'Service', 'Samples', 'Last seen', 'RSS', 'CPU', 'Agent lost'].map((label, i) => h('th', { scope: 'col', class: i >= 3 && i !== 4 ? 'num' : '' }, label)))),
           this.#processRows)),
       this.#note);
     document.title = `Metrics · ${ctx.slug} · teracron`;
@@ -131,7 +131,7 @@ class MetricsPage extends BasePage {
     for (const s of samples) latest.set(pidKey(s), s);
     const rows = [...latest.entries()].map(([pid, sample]) => ({ pid, sample, summary: byPid.get(pid) }));
     if (rows.length === 0) {
-      this.#processRows.replaceChildren(h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'No process sampled in this range.')));
+      this.#processRows.replaceChildren(h('tr', null, h('td', { colspan: 8, class: 'muted' }, 'No process sampled in this range.')));
       return;
     }
     syncChildren(this.#processRows, rows, (r) => r.pid, (r) => JSON.stringify(r), (r) => {
@@ -146,9 +146,27 @@ class MetricsPage extends BasePage {
         h('td', { class: 'num', 'data-label': 'Samples' }, count(r.summary?.samples ?? 0)),
         h('td', { 'data-label': 'Last seen' }, relTime(r.sample.timestamp)),
         h('td', { class: 'num', 'data-label': 'RSS' }, mib(r.sample.rss)),
-        h('td', { class: 'num', 'data-label': 'CPU' }, `${(r.sample.cpu_usage_pct / 100).toFixed(1)}%`));
+        h('td', { class: 'num', 'data-label': 'CPU' }, `${(r.sample.cpu_usage_pct / 100).toFixed(1)}%`),
+        lostCell(r.sample));
     });
   }
+}
+
+/**
+ * What the agent in this process lost so far (spans, events and samples it had to drop), from
+ * its latest sample; the breakdown and the retries in the tooltip. A dash for a process with no
+ * agent of its own (a sidecar's child) or an agent too old to report it.
+ */
+function lostCell(s: MetricSample): HTMLElement {
+  const cell = (content: string | HTMLElement, title?: string): HTMLElement =>
+    h('td', { class: 'num', 'data-label': 'Agent lost', 'data-testid': 'process-lost', title }, content);
+  if (s.dropped_ring_full == null) return cell(DASH);
+  const ring = s.dropped_ring_full;
+  const send = s.dropped_send_failed ?? 0;
+  const metrics = s.metrics_dropped ?? 0;
+  const lost = ring + send + metrics;
+  const title = `ring full: ${count(ring)} · send failed: ${count(send)} · metrics samples: ${count(metrics)} · retries: ${count(s.send_retries ?? 0)}`;
+  return cell(lost === 0 ? '0' : h('span', { class: 'badge badge-warn' }, count(lost)), title);
 }
 
 /** Fixed decimals without trailing zeros: 0, 2.5, 12. */

@@ -56,7 +56,8 @@ const SPAN_COLUMNS =
   'trace_id, span_id, parent_span_id, workflow, operation, status, started_at, duration_ms, error_type, error_message, metadata, captured_params';
 const SAMPLE_COLUMNS =
   'timestamp, heap_total, heap_used, rss, external, array_buffers, cpu_usage_pct, event_loop_lag, uss, pss, vms, swap, pid, ' +
-  'threads, event_loop_p50, event_loop_p99, ppid, command, sdk_version, runtime_version, service, host';
+  'threads, event_loop_p50, event_loop_p99, ppid, command, sdk_version, runtime_version, service, host, ' +
+  'dropped_ring_full, dropped_send_failed, send_retries, metrics_dropped';
 const TRACE_IDS_FROM = 'SELECT trace_id FROM runs WHERE project = ? AND trace_id >= ?';
 /** Exported so a test can ask SQLite for its plan: it must be a range search of runs_trace. */
 export const TRACE_IDS_IN_RANGE = `${TRACE_IDS_FROM} AND trace_id < ?`;

@@ -135,6 +135,15 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE metric_samples ADD COLUMN host TEXT;
   CREATE INDEX metric_samples_service ON metric_samples (project, service, timestamp);
   `,
+  // 3: the agent's own losses (MetricsEntry fields 19-22), cumulative counts since the agent
+  // started, on the sample of its own process. NULL: not reported (another process, an older
+  // agent, or a sample stored before this version).
+  `
+  ALTER TABLE metric_samples ADD COLUMN dropped_ring_full INTEGER;
+  ALTER TABLE metric_samples ADD COLUMN dropped_send_failed INTEGER;
+  ALTER TABLE metric_samples ADD COLUMN send_retries INTEGER;
+  ALTER TABLE metric_samples ADD COLUMN metrics_dropped INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
