@@ -3,15 +3,18 @@
  * raises a flush request in the shared buffer, rings the worker and blocks in Atomics.wait
  * until the worker says it is done, or the exit budget (exitTimeoutMs, default 2 s) runs out.
  *
- * It runs from 'beforeExit' (the loop emptied: a natural end) and from 'exit' (process.exit(),
- * or after beforeExit). Both take from one budget, so exit never waits longer than configured.
+ * It runs from 'beforeExit' (the loop emptied: a natural end), from 'exit' (process.exit(),
+ * or after beforeExit) and from a stop signal the app does not handle (signals.ts). All take
+ * from one budget, so exit never waits longer than configured. With no worker alive (it died
+ * and its replacement is not started yet) there is nobody to wait for, so nothing waits.
  * The flush is marked FINAL: the worker makes one more attempt per batch and no backoff sleeps,
  * so an endpoint that is down costs one refused connection, not the whole budget.
  */
 import { performance } from 'node:perf_hooks';
-import { FINAL, FLUSH_DONE, FLUSH_REQ } from './ring/layout';
+import { FINAL, FLUSH_DONE, FLUSH_REQ, WORKER_GONE, WORKER_STATE } from './ring/layout';
 import type { RingViews } from './ring/layout';
 import { wake } from './ring/writer';
+import { installSignalHooks } from './signals';
 
 export interface ExitHooksOptions {
   views: RingViews;
@@ -34,20 +37,24 @@ export function installExitHooks(options: ExitHooksOptions): ExitHooks {
   };
   process.on('beforeExit', onEnd);
   process.on('exit', onEnd);
+  const signals = installSignalHooks(onEnd);
   return {
     remove() {
       process.off('beforeExit', onEnd);
       process.off('exit', onEnd);
+      signals.remove();
     },
   };
 }
 
 /**
  * Asks the worker for a final flush and waits for it, at most `timeoutMs`. Returns true when
- * the worker answered in time. Blocking is the point: nothing else can run at exit.
+ * the worker answered in time, false at once when there is no worker to answer (a worker that
+ * dies during the wait says so and wakes us). Blocking is the point: nothing else can run at exit.
  */
 export function flushSync(views: RingViews, timeoutMs: number): boolean {
   const { ctrl } = views;
+  if (Atomics.load(ctrl, WORKER_STATE) === WORKER_GONE) return false;
   Atomics.store(ctrl, FINAL, 1);
   const request = (Atomics.add(ctrl, FLUSH_REQ, 1) + 1) | 0;
   wake(views);
@@ -57,7 +64,7 @@ export function flushSync(views: RingViews, timeoutMs: number): boolean {
       const done = Atomics.load(ctrl, FLUSH_DONE);
       if (((done - request) | 0) >= 0) return true;
       const remaining = deadline - performance.now();
-      if (remaining <= 0) return false;
+      if (remaining <= 0 || Atomics.load(ctrl, WORKER_STATE) === WORKER_GONE) return false;
       Atomics.wait(ctrl, FLUSH_DONE, done, remaining);
     }
   } finally {
