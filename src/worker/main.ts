@@ -23,6 +23,8 @@ import { createWallClock } from './wall-clock';
 import { flushMetrics, shipIfDue, startMetricsLoop, stopMetricsLoop } from './metrics-loop';
 import type { MetricsLoop } from './metrics-loop';
 import { SDK_VERSION } from '../version';
+import { testCrash } from './test-crash';
+import type { CrashCheck } from './test-crash';
 
 /**
  * The high-water mark: a sleeping worker is woken once the ring is this full (an eighth: about
@@ -45,6 +47,8 @@ interface LoopState {
   /** Wakes the main loop's sleep; replaced each time it sleeps. */
   kick: () => void;
   done: Promise<void>;
+  /** TERACRON_TEST_WORKER_CRASH only (test-crash.ts); null otherwise. */
+  readonly crash: CrashCheck | null;
 }
 
 const init = workerData as WorkerInit;
@@ -105,6 +109,7 @@ function start(config: WorkerInit): LoopState {
     waiters: [],
     kick: () => {},
     done: Promise.resolve(),
+    crash: testCrash(1),
   };
   loop.done = runLoop(loop).catch((err: unknown) => {
     writeStderr(`the worker loop stopped on an unexpected error; telemetry is no longer shipped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -122,6 +127,7 @@ async function runLoop(loop: LoopState): Promise<void> {
     const syncRequest = Atomics.load(ctrl, FLUSH_REQ);
     const exiting = syncRequest !== Atomics.load(ctrl, FLUSH_DONE);
     checkFinal(loop);
+    loop.crash?.(loop.batcher.reader);
     if (loop.metrics !== null) shipIfDue(loop.metrics);
     await pumpAll(loop.batcher);
     if (waiters.length > 0 || exiting) {
