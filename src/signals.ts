@@ -16,35 +16,50 @@
  * watching it for good (its own 'newListener' hook ran already). A signal reaches JavaScript only
  * through the event loop, so none can arrive between the app's listener and our reconciliation.
  */
+import { performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 
 export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
 
+/**
+ * A repeat of the signal this soon after the first is taken for the same stop, not a second
+ * one: Ctrl-C under `npm run` reaches node from the terminal and again from npm, which forwards
+ * it (when the script shell execs node, as bash does); a process-group kill under systemd too.
+ * Later, a repeat ends the process at once, as the first would have without the agent.
+ */
+export const SIGNAL_ECHO_MS = 500;
+
 export interface SignalHooks {
   remove(): void;
 }
 
-/** `flush` ships what is buffered, synchronously and within what is left of the exit budget. */
-export function installSignalHooks(flush: (signal: StopSignal) => void): SignalHooks {
+/**
+ * `flush` ships what is buffered, synchronously and within what is left of the exit budget,
+ * and calls `midway.run` when its wait reaches `midway.at` (exit-hooks.ts).
+ */
+export function installSignalHooks(flush: (midway: { at: number; run: () => void }) => void): SignalHooks {
   // Worker threads get no signal events; the agent's own worker never starts one anyway.
   if (!isMainThread) return { remove() {} };
   let removed = false;
   let scheduled = false;
   const ours = new Map<StopSignal, () => void>();
   for (const signal of STOP_SIGNALS) {
-    ours.set(signal, () => {
-      // Ours is the only listener, so this is the default action's moment. Stepping out first
-      // gives the signal its default action back: a second one during the flush ends the
-      // process at once, as it would have without the agent.
-      process.off(signal, ours.get(signal)!);
+    const listener = (): void => {
+      // Ours is the only listener, so this is the default action's moment. Stepping out gives
+      // the signal its default action back, so that a second one during the flush ends the
+      // process at once, as it would have without the agent; but only after the echo window
+      // (until then, a repeat is caught and never acted on: the process dies of this one).
+      const stepAside = (): void => void process.off(signal, listener);
       try {
-        flush(signal);
+        flush({ at: performance.now() + SIGNAL_ECHO_MS, run: stepAside });
       } finally {
+        stepAside();
         // Died of the signal, exactly as before: a parent sees signalCode, a shell 128+n.
         if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
       }
-    });
+    };
+    ours.set(signal, listener);
   }
 
   const reconcile = (): void => {

@@ -6,12 +6,18 @@
  * handler. What is stored is every span recorded before the signal.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { SIGNAL_ECHO_MS } from '../../src/signals';
 import { exitBudgetEnv, fixturePath, runCommand } from '../helpers/child';
 import type { NodeChild, NodeResult } from '../helpers/child';
 import { query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import type { CollectorProcess } from '../helpers/collector';
 import { serve } from '../helpers/http';
+import { userEnv } from '../helpers/npm';
 import { envelopeVectors } from '../helpers/vectors';
 import { waitFor } from '../helpers/wait';
 import { repoRoot } from '../../support/repo-root';
@@ -116,15 +122,17 @@ for (const signal of SIGNALS) {
 }
 
 test('a second SIGTERM while the agent flushes ends the process at once, as the first would have without the agent', async () => {
-  let requests = 0;
+  let firstRequestAt = 0;
   // An endpoint that takes the request and never answers: the flush would wait its whole budget.
   const hanging = await serve(() => {
-    requests++;
+    firstRequestAt ||= Date.now();
   });
   try {
     let secondAt = 0;
     const run = await runApp('up', 'SIGTERM', 'none', { TERACRON_DOMAIN: hanging.url, TERACRON_EXIT_TIMEOUT_MS: '60000', TERACRON_TIMEOUT: '30' }, (child) => {
-      void waitFor('the agent to be flushing (the endpoint got a request)', () => requests > 0).then(() => {
+      // A repeat within SIGNAL_ECHO_MS of the first is taken for the same stop; this one comes later.
+      const flushingPastEcho = (): boolean => firstRequestAt > 0 && Date.now() > firstRequestAt + SIGNAL_ECHO_MS;
+      void waitFor('the agent to be flushing (the endpoint got a request) for longer than the echo window', flushingPastEcho, { intervalMs: 10 }).then(() => {
         secondAt = Date.now();
         child.kill('SIGTERM');
       }, () => {});
@@ -136,4 +144,47 @@ test('a second SIGTERM while the agent flushes ends the process at once, as the 
   } finally {
     await hanging.close();
   }
+});
+
+/** `npm run start` in a fresh folder, its script running the fixture through bash, which execs node. */
+function runUnderNpm(env: Record<string, string>): Promise<NodeResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'teracron-npm-signal-'));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'npm-signal', version: '1.0.0', private: true, scripts: { start: `node ${fixturePath('signal-app')}` } }));
+  return new Promise((resolve, reject) => {
+    // Its own process group, which is what a terminal signals on Ctrl-C: npm, bash and node.
+    const child = spawn('npm', ['run', '--silent', '--script-shell=/bin/bash', 'start'], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...userEnv(), ...env } });
+    let stdout = '';
+    let stderr = '';
+    let signalled = false;
+    const timer = setTimeout(() => {
+      process.kill(-child.pid!, 'SIGKILL');
+      reject(new Error(`npm run start did not end; stdout: ${stdout}; stderr: ${stderr}`));
+    }, 120_000);
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (!signalled && stdout.includes('ready\n')) {
+        signalled = true;
+        process.kill(-child.pid!, 'SIGINT');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, exitedAt: Date.now() });
+    });
+  });
+}
+
+test('Ctrl-C on `npm run start` (SIGINT from the terminal, then again from npm) ships everything, and npm ends as it does without the agent', { skip: existsSync('/bin/bash') ? false : 'needs /bin/bash' }, async () => {
+  const plain = await runUnderNpm({ AGENT: 'off', HANDLER: 'none', SPANS: String(SPANS) });
+  assert.equal(plain.signal, 'SIGINT', plain.stderr);
+  const workflow = 'npm-ctrl-c';
+  const run = await runUnderNpm({ AGENT: 'up', HANDLER: 'none', SPANS: String(SPANS), WORKFLOW: workflow, TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: collector.url, ...exitBudgetEnv });
+  const count = await stored(workflow);
+  rows.push(`${'SIGINT'.padEnd(8)} ${'npm+up'.padEnd(8)} ${'-'.padEnd(12)} ${String(count).padStart(6)}  npm: ${ending(run)} (without the agent: ${ending(plain)})`);
+  assert.equal(run.signal, plain.signal);
+  assert.equal(run.code, plain.code);
+  assert.equal(run.stdout, plain.stdout);
+  assert.equal(count, SPANS, 'the copy npm forwards does not cut the flush short');
 });
