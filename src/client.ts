@@ -253,10 +253,14 @@ export class TeracronClient {
     const supervisor = this.#worker;
     let droppedSendFailed = (worker?.droppedSendFailed ?? 0) + (supervisor?.lost ?? 0);
     let pending = produced - sent - droppedRingFull - droppedSendFailed;
+    const metricsSampled = worker?.metricsSampled ?? 0;
+    const metricsSent = worker?.metricsSent ?? 0;
+    let metricsDropped = (worker?.metricsDropped ?? 0) + (supervisor?.lostMetrics ?? 0);
     if (supervisor?.gaveUp === true) {
-      // With no worker, what is still in the ring will never ship.
+      // With no worker, what is still in the ring or unsent will never ship.
       droppedSendFailed += pending;
       pending = 0;
+      metricsDropped = metricsSampled - metricsSent;
     }
     return {
       produced,
@@ -270,9 +274,9 @@ export class TeracronClient {
       bytesSent: worker?.bytesSent ?? 0,
       pending,
       lastError: worker?.lastError ?? null,
-      metricsSampled: worker?.metricsSampled ?? 0,
-      metricsSent: worker?.metricsSent ?? 0,
-      metricsDropped: worker?.metricsDropped ?? 0,
+      metricsSampled,
+      metricsSent,
+      metricsDropped,
       workerRestarts: supervisor?.restarts ?? 0,
     };
   }

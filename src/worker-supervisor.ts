@@ -16,7 +16,18 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
-import { STAT_DROPPED_SEND, STAT_SENT, STAT_TAKEN, WORKER_CLAIM, WORKER_GONE, WORKER_STARTING, WORKER_STATE } from './ring/layout';
+import {
+  STAT_DROPPED_SEND,
+  STAT_METRICS_DROPPED,
+  STAT_METRICS_SAMPLED,
+  STAT_METRICS_SENT,
+  STAT_SENT,
+  STAT_TAKEN,
+  WORKER_CLAIM,
+  WORKER_GONE,
+  WORKER_STARTING,
+  WORKER_STATE,
+} from './ring/layout';
 import type { RingViews } from './ring/layout';
 import { readWorkerCounters } from './ring/shared-stats';
 import { writeStderr } from './stderr';
@@ -50,6 +61,8 @@ export class WorkerSupervisor {
   #restarts = 0;
   /** Taken from the ring by workers that died before they could send them or count them as dropped. */
   #lost = 0;
+  /** The same for process-metrics entries. */
+  #lostMetrics = 0;
   /** A death seen, not yet acted on (the reason may still be on its way). */
   #deathPending = false;
   #reason: string | null = null;
@@ -68,6 +81,10 @@ export class WorkerSupervisor {
 
   get lost(): number {
     return this.#lost;
+  }
+
+  get lostMetrics(): number {
+    return this.#lostMetrics;
   }
 
   get gaveUp(): boolean {
@@ -164,6 +181,7 @@ export class WorkerSupervisor {
     // Its counters are final now: what it took from the ring and did not account for is lost.
     const { stats } = views;
     this.#lost = stats[STAT_TAKEN]! - stats[STAT_SENT]! - stats[STAT_DROPPED_SEND]!;
+    this.#lostMetrics = stats[STAT_METRICS_SAMPLED]! - stats[STAT_METRICS_SENT]! - stats[STAT_METRICS_DROPPED]!;
     // Destroying now also keeps piscina from starting its own replacement.
     void pool.destroy().catch(() => {});
   }
