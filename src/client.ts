@@ -1,6 +1,6 @@
 /**
- * TeracronClient: the explicit form of the agent. It owns the shared ring, the piscina pool
- * with the one worker, and the process hooks that ship what is buffered when the program ends.
+ * TeracronClient: the explicit form of the agent. It owns the shared ring, the worker (through
+ * its supervisor), and the process hooks that ship what is buffered when the program ends.
  *
  * Nothing here keeps the process alive: piscina unrefs its idle worker, and the hooks only act
  * when the process is ending anyway.
@@ -8,17 +8,17 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Piscina } from 'piscina';
 import { resolveConfig } from './config/resolve';
 import type { TeracronConfig } from './config/resolve';
 import type { TeracronOptions } from './config/options';
 import { createRecorder, recordEventInput, recordSpanInput } from './recorder/recorder';
 import type { EventInput, Recorder, SpanInput } from './recorder/recorder';
-import { FINAL, createRingBuffer, ringViews } from './ring/layout';
+import { FINAL, TAIL, createRingBuffer, ringViews } from './ring/layout';
 import type { RingViews } from './ring/layout';
 import { readWorkerCounters } from './ring/shared-stats';
 import { ringFullUnsampled } from './ring/agent-counters';
-import { wake } from './ring/writer';
+import { stringsAt, wake } from './ring/writer';
+import { WorkerSupervisor } from './worker-supervisor';
 import { installExitHooks } from './exit-hooks';
 import type { ExitHooks } from './exit-hooks';
 import { writeStderr } from './stderr';
@@ -35,11 +35,14 @@ export interface TeracronStats {
   sent: number;
   /** Dropped on the caller's thread because the ring was full. */
   droppedRingFull: number;
-  /** Dropped by the worker: retries exhausted, refused (4xx), or no time left at exit. */
+  /**
+   * Dropped by the worker: retries exhausted, refused (4xx), or no time left at exit; or lost
+   * with a worker that died, or left when the agent gave up on its worker.
+   */
   droppedSendFailed: number;
   /** Of droppedSendFailed, those the endpoint refused with a non-retryable status. */
   rejected: number;
-  /** Recorded while the client was not running. */
+  /** Recorded while the client was not running (or after it gave up on its worker). */
   droppedNotRunning: number;
   retries: number;
   batches: number;
@@ -53,6 +56,8 @@ export interface TeracronStats {
   metricsSent: number;
   /** Of those, refused or given up after retries. */
   metricsDropped: number;
+  /** Workers started to replace one that died. */
+  workerRestarts: number;
 }
 
 type State = 'new' | 'running' | 'stopping' | 'stopped';
@@ -71,8 +76,8 @@ async function within<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
 
 const WORKER_FILE = join(__dirname, 'worker', 'main.js');
 
-/** Everything the worker needs, cloned into it once at start. */
-function workerInit(config: TeracronConfig, sab: SharedArrayBuffer): WorkerInit {
+/** Everything the worker needs, cloned into it at start (the supervisor adds what differs per worker). */
+function workerInit(config: TeracronConfig, sab: SharedArrayBuffer): Omit<WorkerInit, 'workerNumber' | 'strings'> {
   return {
     sab,
     producerOrigin: performance.timeOrigin,
@@ -116,7 +121,7 @@ export class TeracronClient {
   #recorder: Recorder | null = null;
   /** The recorder while running, null otherwise: the one check on the recording path. */
   #live: Recorder | null = null;
-  #pool: Piscina | null = null;
+  #worker: WorkerSupervisor | null = null;
   #hooks: ExitHooks | null = null;
   #mainSampler: MainThreadSampler | null = null;
   #droppedNotRunning = 0;
@@ -138,23 +143,18 @@ export class TeracronClient {
     const sab = createRingBuffer(config.ringBytes);
     this.#views = ringViews(sab);
     this.#recorder = createRecorder(sab);
-    const pool = new Piscina({
+    const recorder = this.#recorder;
+    const views = this.#views;
+    const worker = new WorkerSupervisor({
       filename: WORKER_FILE,
-      minThreads: 1,
-      maxThreads: 1,
-      idleTimeout: Number.POSITIVE_INFINITY,
-      // The worker runs its own loop between tasks; 'sync' would park it in Atomics.wait.
-      atomics: 'disabled',
-      workerData: workerInit(config, sab),
-      // The worker allocates a batch's objects and drops them at once; without a cap its young
-      // generation grows to tens of MiB under load (measured by bench/memory), with no gain.
-      resourceLimits: { maxYoungGenerationSizeMb: 8 },
-      closeTimeout: config.exitTimeoutMs,
+      init: workerInit(config, sab),
+      views,
+      closeTimeoutMs: config.exitTimeoutMs,
+      stringsAtTail: () => stringsAt(recorder.writer, Atomics.load(views.ctrl, TAIL)),
+      onGiveUp: () => this.#workerGone(),
     });
-    pool.on('error', (err: unknown) => {
-      writeStderr(`the telemetry worker failed: ${err instanceof Error ? err.message : String(err)}; spans are no longer shipped.`);
-    });
-    this.#pool = pool;
+    worker.start();
+    this.#worker = worker;
     // Heap and event-loop figures belong to this process; a sidecar watching another has none.
     const watchingSelf = config.targetPid === null || config.targetPid === process.pid;
     if (config.metricsEnabled && watchingSelf) this.#mainSampler = startMainThreadSampler(this.#views, config.intervalS * 1000);
@@ -165,6 +165,7 @@ export class TeracronClient {
       },
       views: this.#views,
       exitTimeoutMs: config.exitTimeoutMs,
+      beforeFlush: () => worker.prepareExitFlush(),
     });
     this.#state = 'running';
     this.#live = this.#recorder;
@@ -190,8 +191,8 @@ export class TeracronClient {
 
   /** Resolves when everything recorded before the call is delivered or given up. */
   async flush(): Promise<void> {
-    if (this.#pool === null || this.#state === 'stopped') return;
-    await this.#pool.run({ code: 'flush' } satisfies WorkerMessage);
+    if (this.#worker === null || this.#state === 'stopped') return;
+    await this.#worker.run({ code: 'flush' } satisfies WorkerMessage);
   }
 
   /** Flushes (bounded by exitTimeoutMs), then closes the worker. Safe to call twice. */
@@ -212,11 +213,11 @@ export class TeracronClient {
     // One last reading of heap and event loop for the worker's final sample.
     this.#mainSampler?.sample();
     this.#mainSampler?.stop();
-    const pool = this.#pool!;
+    const worker = this.#worker!;
     const views = this.#views!;
     const budget = Math.max(this.config.exitTimeoutMs, 1);
     try {
-      const stopping = pool.run({ code: 'stop' } satisfies WorkerMessage);
+      const stopping = worker.run({ code: 'stop' } satisfies WorkerMessage);
       if ((await within(stopping, budget)) === 'timeout') {
         // Retries are still sleeping: give every batch one last attempt, then stop waiting.
         Atomics.store(views.ctrl, FINAL, 1);
@@ -229,8 +230,19 @@ export class TeracronClient {
       writeStderr(`stopping the telemetry worker failed: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       this.#state = 'stopped';
-      await pool.destroy().catch(() => {});
+      await worker.destroy().catch(() => {});
     }
+  }
+
+  /**
+   * The supervisor gave up on the worker: nothing would ship what is recorded from now on, so
+   * nothing more is recorded (counted in droppedNotRunning), and the exit waits for nobody.
+   */
+  #workerGone(): void {
+    this.#live = null;
+    deactivateTracer(this.#recorder!);
+    this.#hooks?.remove();
+    this.#mainSampler?.stop();
   }
 
   stats(): TeracronStats {
@@ -239,7 +251,18 @@ export class TeracronClient {
     const produced = rec?.produced ?? 0;
     const droppedRingFull = rec?.droppedRingFull ?? 0;
     const sent = worker?.sent ?? 0;
-    const droppedSendFailed = worker?.droppedSendFailed ?? 0;
+    const supervisor = this.#worker;
+    let droppedSendFailed = (worker?.droppedSendFailed ?? 0) + (supervisor?.lost ?? 0);
+    let pending = produced - sent - droppedRingFull - droppedSendFailed;
+    const metricsSampled = worker?.metricsSampled ?? 0;
+    const metricsSent = worker?.metricsSent ?? 0;
+    let metricsDropped = (worker?.metricsDropped ?? 0) + (supervisor?.lostMetrics ?? 0);
+    if (supervisor?.gaveUp === true) {
+      // With no worker, what is still in the ring or unsent will never ship.
+      droppedSendFailed += pending;
+      pending = 0;
+      metricsDropped = metricsSampled - metricsSent;
+    }
     return {
       produced,
       sent,
@@ -250,11 +273,12 @@ export class TeracronClient {
       retries: worker?.retries ?? 0,
       batches: worker?.batches ?? 0,
       bytesSent: worker?.bytesSent ?? 0,
-      pending: produced - sent - droppedRingFull - droppedSendFailed,
+      pending,
       lastError: worker?.lastError ?? null,
-      metricsSampled: worker?.metricsSampled ?? 0,
-      metricsSent: worker?.metricsSent ?? 0,
-      metricsDropped: worker?.metricsDropped ?? 0,
+      metricsSampled,
+      metricsSent,
+      metricsDropped,
+      workerRestarts: supervisor?.restarts ?? 0,
     };
   }
 

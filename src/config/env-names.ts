@@ -20,6 +20,8 @@ export const KNOWN_ENV_NAMES: readonly string[] = [
   'TERACRON_MAX_SEND_ATTEMPTS',
   // Read elsewhere: config/domain.ts, cli/credentials.ts, process/active.ts, tracing/context.ts.
   'TERACRON_ALLOW_CUSTOM_DOMAIN', 'TERACRON_HOME', 'TERACRON_PROCESS_READER', 'TERACRON_PORTABLE_CONTEXT',
+  // Tests only: makes the worker die for real (worker/test-crash.ts), to prove the restart.
+  'TERACRON_TEST_WORKER_CRASH', 'TERACRON_TEST_WORKER_CRASH_AT',
 ];
 
 const KNOWN = new Set(KNOWN_ENV_NAMES);

@@ -6,11 +6,11 @@
  * only producer, the worker the only consumer.
  *
  *   byte 0                                                                            CONTROL_BYTES
- *   ┌─ line 0 ─┬─ line 1 ─┬─ line 2 ───┬─ line 3 ──┬─ lines 4-5 ─┬─ line 6 ─┬─ line 7 ────┬─ line 8 ──────┬─ line 9 ─┐
- *   │ HEAD     │ TAIL     │ DOORBELL   │ FLUSH_REQ │ worker      │ ERROR_SEQ│ main-thread │ main-thread   │ MAIN_SEQ │
- *   │          │          │ SLEEPING   │ FLUSH_DONE│ stats (f64) │ ERROR_LEN│ array bufs, │ metrics (f64) │          │
- *   │          │          │ WAKE_BYTES │ FINAL     │             │          │ ring-full   │               │          │
- *   └──────────┴──────────┴────────────┴───────────┴─────────────┴──────────┴─────────────┴───────────────┴──────────┘
+ *   ┌─ line 0 ─┬─ line 1 ─┬─ line 2 ───┬─ line 3 ──┬─ lines 4-5 ─┬─ line 6 ─┬─ line 7 ────┬─ line 8 ──────┬─ line 9 ─┬─ line 10 ─────┐
+ *   │ HEAD     │ TAIL     │ DOORBELL   │ FLUSH_REQ │ worker      │ ERROR_SEQ│ main-thread │ main-thread   │ MAIN_SEQ │ WORKER_STATE  │
+ *   │          │          │ SLEEPING   │ FLUSH_DONE│ stats (f64) │ ERROR_LEN│ array bufs, │ metrics (f64) │          │ WORKER_CLAIM  │
+ *   │          │          │ WAKE_BYTES │ FINAL     │             │          │ ring-full   │               │          │               │
+ *   └──────────┴──────────┴────────────┴───────────┴─────────────┴──────────┴─────────────┴───────────────┴──────────┴───────────────┘
  *   ┌─ ERROR_TEXT (ERROR_TEXT_BYTES, UTF-8) ─┐┌─ ring data (capacity bytes, a power of two) ──────┐
  *
  * HEAD and TAIL are byte counters that only grow and wrap as int32; `(head - tail) | 0` is the
@@ -79,6 +79,22 @@ export const FLUSH_REQ = 48;
 export const FLUSH_DONE = 49;
 /** Non-zero asks the worker to treat the next flush as the final one: one attempt, no backoff. */
 export const FINAL = 50;
+/**
+ * Whether a worker is there to answer a flush request: WORKER_STARTING while one is on its way
+ * (set by the main thread when it starts one), WORKER_RUNNING once its loop runs, WORKER_GONE
+ * when it died (set by the dying worker when it can, else by the main thread when it learns it).
+ */
+export const WORKER_STATE = 160;
+export const WORKER_STARTING = 0;
+export const WORKER_RUNNING = 1;
+export const WORKER_GONE = 2;
+/**
+ * The number of the last worker that took the ring. The main thread numbers the workers it
+ * starts 1, 2, …; worker n takes the ring only by moving this from n - 1 to n, so a second
+ * thread with the same number (one piscina starts on its own to replace a dead one) stays idle.
+ * Line 10, both: line 7 holds main-thread figures (float64 slots 56-58).
+ */
+export const WORKER_CLAIM = 161;
 /** Seqlock around the last-error text: odd while the worker writes it. */
 export const ERROR_SEQ = 96;
 export const ERROR_LEN = 97;
@@ -94,6 +110,11 @@ export const STAT_REJECTED = 37;
 export const STAT_METRICS_SAMPLED = 38;
 export const STAT_METRICS_SENT = 39;
 export const STAT_METRICS_DROPPED = 40;
+/**
+ * Spans and events the worker has taken out of the ring (TAIL moved past them). What it took and
+ * has not yet counted as sent or dropped is in its hands, and lost with it if it dies.
+ */
+export const STAT_TAKEN = 41;
 
 /**
  * The main thread's latest figures (line 8, float64), which only it can read: V8 heap and
@@ -124,7 +145,7 @@ export const MAIN_DROPPED_RING_FULL = 57;
  */
 export const SAMPLED_RING_FULL = 58;
 
-export const CONTROL_BYTES = 640;
+export const CONTROL_BYTES = 704;
 export const ERROR_TEXT_BYTES = 1024;
 export const DATA_OFFSET = CONTROL_BYTES + ERROR_TEXT_BYTES;
 

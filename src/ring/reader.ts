@@ -12,10 +12,12 @@ import {
   TAG_NUMBER,
   TAG_STRING,
   TAG_TRUE,
+  STAT_TAKEN,
   TAIL,
   ringViews,
 } from './layout';
 import type { RingViews } from './layout';
+import { addStat } from './shared-stats';
 
 export interface RingReader {
   readonly views: RingViews;
@@ -26,13 +28,17 @@ export interface RingReader {
   cursor: number;
 }
 
-export function createRingReader(sab: SharedArrayBuffer): RingReader {
+/**
+ * A reader starting at the current TAIL. `strings` is the table in force there: empty for the
+ * first worker, the producer's copy (writer.ts stringsAt) for one that replaces a dead worker.
+ */
+export function createRingReader(sab: SharedArrayBuffer, strings: readonly string[] = []): RingReader {
   const views = ringViews(sab);
   return {
     views,
     u8: new Uint8Array(sab, views.i32.byteOffset, views.capacity),
     tail: Atomics.load(views.ctrl, TAIL),
-    strings: [],
+    strings: strings.slice(),
     cursor: 0,
   };
 }
@@ -77,6 +83,8 @@ export function drainRecords(
     r.tail = (r.tail + bytes) | 0;
   }
   Atomics.store(ctrl, TAIL, r.tail);
+  // Counted with TAIL, so a worker that dies between two drains holds exactly taken - accounted.
+  if (visited > 0) addStat(r.views, STAT_TAKEN, visited);
   return visited;
 }
 

@@ -28,6 +28,13 @@ export interface RingWriter {
   nextWakeCheck: number;
   strings: Map<string, number>;
   nextStringId: number;
+  /** The current generation's strings by id, as the worker stores them (see stringsAt). */
+  names: string[];
+  /**
+   * Earlier generations the worker may still be reading: their strings, and the HEAD value
+   * right after the STRINGS_RESET that ended them. Dropped at the next reset once TAIL is past.
+   */
+  retired: Array<{ endsAt: number; names: string[] }>;
   /**
    * Bumped by every STRINGS_RESET. A writer that interned several strings for one record checks
    * it before reserving: if a later intern reset the table, earlier ids are void and it starts over.
@@ -54,6 +61,8 @@ export function createRingWriter(sab: SharedArrayBuffer): RingWriter {
     nextWakeCheck: head,
     strings: new Map(),
     nextStringId: 0,
+    names: [],
+    retired: [],
     generation: 0,
     lastWorkflow: null,
     lastWorkflowId: -1,
@@ -161,13 +170,31 @@ export function intern(w: RingWriter, text: string, maxChars: number): number {
   writeInlineString(w, pos + 12, text, maxChars);
   seal(w, pos, bytes, KIND_STRING);
   w.strings.set(text, id);
+  w.names.push(n < text.length ? text.slice(0, n) : text);
   return id;
+}
+
+/**
+ * The string table a reader needs to start at `tail`: what a worker that replaces a dead one
+ * cannot read back from the ring, because the STRING records before `tail` were consumed by the
+ * dead one. Later strings come with it too; the reader meets their records again with the same
+ * ids and text. Exact only while no consumer moves TAIL, which is the case between two workers.
+ */
+export function stringsAt(w: RingWriter, tail: number): string[] {
+  for (const generation of w.retired) {
+    if (((generation.endsAt - tail) | 0) > 0) return generation.names;
+  }
+  return w.names;
 }
 
 function resetStrings(w: RingWriter): boolean {
   const pos = reserve(w, RECORD_HEADER_BYTES);
   if (pos < 0) return false;
   seal(w, pos, RECORD_HEADER_BYTES, KIND_STRINGS_RESET);
+  const tail = Atomics.load(w.views.ctrl, TAIL);
+  w.retired = w.retired.filter((generation) => ((generation.endsAt - tail) | 0) > 0);
+  w.retired.push({ endsAt: w.head, names: w.names });
+  w.names = [];
   w.strings.clear();
   w.nextStringId = 0;
   w.generation++;

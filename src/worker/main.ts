@@ -9,10 +9,27 @@
  * even while the main loop is waiting on the network. Tasks (`flush`, `stop`) come from
  * `client.flush()` / `down()` / `beforeExit`; the exit path uses the shared buffer instead,
  * because the main thread is blocked in Atomics.wait then and cannot run piscina.
+ *
+ * A loop that fails ends the thread: the main thread then starts a replacement with the string
+ * table it needs (src/worker-supervisor.ts). A thread that cannot claim the ring (WORKER_CLAIM)
+ * stays idle: only one worker may ever read it.
  */
 import { workerData } from 'piscina';
-import { DOORBELL, FINAL, FLUSH_DONE, FLUSH_REQ, SLEEPING, WAKE_BYTES } from '../ring/layout';
+import {
+  DOORBELL,
+  FINAL,
+  FLUSH_DONE,
+  FLUSH_REQ,
+  SLEEPING,
+  WAKE_BYTES,
+  WORKER_CLAIM,
+  WORKER_GONE,
+  WORKER_RUNNING,
+  WORKER_STATE,
+  ringViews,
+} from '../ring/layout';
 import { createRingReader, pendingBytes } from '../ring/reader';
+import { setLastError } from '../ring/shared-stats';
 import { loadPublicKey } from '../wire/envelope';
 import { createBatcher, pumpAll, settle } from './batcher';
 import type { BatcherState } from './batcher';
@@ -23,6 +40,8 @@ import { createWallClock } from './wall-clock';
 import { flushMetrics, shipIfDue, startMetricsLoop, stopMetricsLoop } from './metrics-loop';
 import type { MetricsLoop } from './metrics-loop';
 import { SDK_VERSION } from '../version';
+import { testCrash } from './test-crash';
+import type { CrashCheck } from './test-crash';
 
 /**
  * The high-water mark: a sleeping worker is woken once the ring is this full (an eighth: about
@@ -45,13 +64,21 @@ interface LoopState {
   /** Wakes the main loop's sleep; replaced each time it sleeps. */
   kick: () => void;
   done: Promise<void>;
+  /** TERACRON_TEST_WORKER_CRASH only (test-crash.ts); null otherwise. */
+  readonly crash: CrashCheck | null;
 }
 
 const init = workerData as WorkerInit;
-const state = start(init);
+const state = claim(init) ? start(init) : null;
+
+/** True for the one thread numbered to take the ring next; false for any other. */
+function claim(config: WorkerInit): boolean {
+  const n = config.workerNumber;
+  return Atomics.compareExchange(ringViews(config.sab).ctrl, WORKER_CLAIM, n - 1, n) === n - 1;
+}
 
 function start(config: WorkerInit): LoopState {
-  const reader = createRingReader(config.sab);
+  const reader = createRingReader(config.sab, config.strings);
   const { ctrl } = reader.views;
   Atomics.store(ctrl, WAKE_BYTES, reader.views.capacity >> HIGH_WATER_SHIFT);
   const transport = new Transport({
@@ -105,10 +132,10 @@ function start(config: WorkerInit): LoopState {
     waiters: [],
     kick: () => {},
     done: Promise.resolve(),
+    crash: testCrash(config.workerNumber),
   };
-  loop.done = runLoop(loop).catch((err: unknown) => {
-    writeStderr(`the worker loop stopped on an unexpected error; telemetry is no longer shipped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  });
+  Atomics.store(ctrl, WORKER_STATE, WORKER_RUNNING);
+  loop.done = runLoop(loop).catch((err: unknown) => die(loop, err));
   void watchDoorbell(loop);
   if (config.debug) writeStderr(`worker started: ring ${reader.views.capacity} bytes, endpoint ${config.baseUrl}, format ${config.wireFormat}`);
   return loop;
@@ -122,8 +149,10 @@ async function runLoop(loop: LoopState): Promise<void> {
     const syncRequest = Atomics.load(ctrl, FLUSH_REQ);
     const exiting = syncRequest !== Atomics.load(ctrl, FLUSH_DONE);
     checkFinal(loop);
+    loop.crash?.('start', loop.batcher.reader);
     if (loop.metrics !== null) shipIfDue(loop.metrics);
     await pumpAll(loop.batcher);
+    loop.crash?.('dispatched', loop.batcher.reader);
     if (waiters.length > 0 || exiting) {
       // At exit and at stop, one last reading, so the series ends where the process did.
       const metricsDone = loop.metrics === null ? null : flushMetrics(loop.metrics, exiting || loop.stopping);
@@ -135,6 +164,23 @@ async function runLoop(loop: LoopState): Promise<void> {
     }
     await sleep(loop);
   }
+}
+
+/**
+ * A loop that failed leaves state nobody can trust (a half-read ring, batches half built), so
+ * the thread ends and the main thread starts a fresh one. Before that: say why in lastError, and
+ * wake a main thread blocked at exit, which would otherwise wait out its budget for an answer.
+ * The error is thrown from nextTick, before any more I/O, so nothing is counted after this.
+ */
+function die(loop: LoopState, err: unknown): void {
+  const { views } = loop.batcher.reader;
+  loop.stopped = true;
+  setLastError(views, `the telemetry worker stopped: ${err instanceof Error ? err.message : String(err)}`);
+  Atomics.store(views.ctrl, WORKER_STATE, WORKER_GONE);
+  Atomics.notify(views.ctrl, FLUSH_DONE);
+  process.nextTick(() => {
+    throw err;
+  });
 }
 
 /** Sleeps until the doorbell rings or the flush interval passes, without losing a ring. */
@@ -202,6 +248,8 @@ async function stop(loop: LoopState): Promise<void> {
 }
 
 export default async function handle(message: WorkerMessage): Promise<void> {
+  // A thread that did not claim the ring has nothing to flush or stop; its pool is going away.
+  if (state === null) return;
   switch (message.code) {
     case 'flush':
       return flush(state);

@@ -6,6 +6,10 @@ import type { WireFormat, WireResource } from '../wire/batch-codec';
 
 export interface WorkerInit {
   sab: SharedArrayBuffer;
+  /** 1 for the first worker, then one more for each that replaces a dead one (layout.ts WORKER_CLAIM). */
+  workerNumber: number;
+  /** The interned strings in force at TAIL: empty for the first worker (worker-supervisor.ts). */
+  strings: string[];
   /** performance.timeOrigin of the thread that writes the ring. */
   producerOrigin: number;
   slug: string;

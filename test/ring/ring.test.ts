@@ -21,7 +21,7 @@ import {
 } from '../../src/ring/layout';
 import { createRingReader, drainRecords, pendingBytes } from '../../src/ring/reader';
 import type { RingReader } from '../../src/ring/reader';
-import { createRingWriter, intern, publish } from '../../src/ring/writer';
+import { createRingWriter, intern, publish, stringsAt } from '../../src/ring/writer';
 import type { RingWriter } from '../../src/ring/writer';
 import { idWordsFrom, idWordsToHex, newIdWords } from '../../src/recorder/ids';
 import type { IdWords } from '../../src/recorder/ids';
@@ -379,6 +379,26 @@ test('past MAX_INTERNED_STRINGS distinct names, one STRINGS_RESET crosses and ev
   assert.equal(resets, 1);
   assert.equal(ring.rec.writer.strings.size, 100);
   assert.equal(ring.reader.strings.length, 100);
+});
+
+test('a reader that takes over at TAIL with the producer\'s stringsAt decodes what is left, across a pending STRINGS_RESET', () => {
+  const ring = setup(1 << 20);
+  fillStringTable(ring, MAX_INTERNED_STRINGS - 1);
+  // Left in the ring by a reader that is gone: a span using a string that reader had read, new
+  // strings that force a reset, and spans of the new generation (one re-interning an old name).
+  assert.equal(recordSpanInput(ring.rec, { workflow: 'filler-0', operation: 'filler-1', startedAt: T0 }), true);
+  assert.equal(recordSpanInput(ring.rec, { workflow: 'fresh-a', operation: 'fresh-b', startedAt: T0 }), true);
+  assert.equal(recordSpanInput(ring.rec, { workflow: 'filler-0', operation: 'fresh-b', startedAt: T0 }), true);
+  assert.equal(pendingKinds(ring.sab).filter((kind) => kind === KIND_STRINGS_RESET).length, 1);
+
+  const tail = Atomics.load(ring.rec.writer.views.ctrl, TAIL);
+  assert.throws(() => drainSpans({ ...ring, reader: createRingReader(ring.sab) }), /unknown string id/, 'a reader with an empty table cannot take over');
+  Atomics.store(ring.rec.writer.views.ctrl, TAIL, tail);
+  const spans = drainSpans({ ...ring, reader: createRingReader(ring.sab, stringsAt(ring.rec.writer, tail)) });
+  assert.deepEqual(spans.map((span) => [span.workflow, span.operation]), [['filler-0', 'filler-1'], ['fresh-a', 'fresh-b'], ['filler-0', 'fresh-b']]);
+  // Read past the reset, the table handed over is the new generation's.
+  assert.equal(recordSpanInput(ring.rec, { workflow: 'fresh-a', startedAt: T0 }), true);
+  assert.deepEqual(stringsAt(ring.rec.writer, Atomics.load(ring.rec.writer.views.ctrl, TAIL)), ring.rec.writer.names);
 });
 
 test('a reset forced by a metadata key does not change the workflow and operation of the same span', () => {
