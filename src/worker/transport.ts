@@ -3,7 +3,7 @@
  * and body. It only says what happened; whether to retry is the sender's business.
  */
 import { rootCertificates } from 'node:tls';
-import { Pool } from 'undici';
+import { Pool } from './undici-pool';
 
 export interface TransportOptions {
   baseUrl: string;
