@@ -14,11 +14,12 @@ import type { TeracronConfig } from './config/resolve';
 import type { TeracronOptions } from './config/options';
 import { createRecorder, recordEventInput, recordSpanInput } from './recorder/recorder';
 import type { EventInput, Recorder, SpanInput } from './recorder/recorder';
-import { FINAL, createRingBuffer, ringViews } from './ring/layout';
+import { createRingBuffer, ringViews } from './ring/layout';
 import type { RingViews } from './ring/layout';
 import { readWorkerCounters } from './ring/shared-stats';
 import { wake } from './ring/writer';
 import { installExitHooks } from './exit-hooks';
+import { beginFinalFlush } from './final-flush';
 import type { ExitHooks } from './exit-hooks';
 import { writeStderr } from './stderr';
 import { startMainThreadSampler } from './metrics/main-thread-sampler';
@@ -214,16 +215,12 @@ export class TeracronClient {
     const pool = this.#pool!;
     const views = this.#views!;
     const budget = Math.max(this.config.exitTimeoutMs, 1);
+    // Final mode: short retries until the deadline, then what is left is counted as dropped.
+    beginFinalFlush(views, budget);
+    wake(views);
     try {
       const stopping = pool.run({ code: 'stop' } satisfies WorkerMessage);
-      if ((await within(stopping, budget)) === 'timeout') {
-        // Retries are still sleeping: give every batch one last attempt, then stop waiting.
-        Atomics.store(views.ctrl, FINAL, 1);
-        wake(views);
-        if ((await within(stopping, budget)) === 'timeout') {
-          writeStderr(`stop() gave the worker ${2 * budget} ms to ship what was buffered and it was not enough; what was left is counted in stats().pending.`);
-        }
-      }
+      if ((await within(stopping, budget)) === 'timeout') writeStderr(`stop() gave the worker ${budget} ms to ship what was buffered and it did not answer; what was left is counted in stats().pending.`);
     } catch (err) {
       writeStderr(`stopping the telemetry worker failed: ${err instanceof Error ? err.message : String(err)}`);
     } finally {

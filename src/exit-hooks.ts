@@ -5,11 +5,12 @@
  *
  * It runs from 'beforeExit' (the loop emptied: a natural end) and from 'exit' (process.exit(),
  * or after beforeExit). Both take from one budget, so exit never waits longer than configured.
- * The flush is marked FINAL: the worker makes one more attempt per batch and no backoff sleeps,
- * so an endpoint that is down costs one refused connection, not the whole budget.
+ * The flush is final (final-flush.ts): the worker retries failures with short backoffs while the
+ * budget lasts, and by its deadline counts what it could not send as dropped.
  */
 import { performance } from 'node:perf_hooks';
-import { FINAL, FLUSH_DONE, FLUSH_REQ } from './ring/layout';
+import { beginFinalFlush, endFinalFlush } from './final-flush';
+import { FLUSH_DONE, FLUSH_REQ } from './ring/layout';
 import type { RingViews } from './ring/layout';
 import { wake } from './ring/writer';
 
@@ -48,10 +49,9 @@ export function installExitHooks(options: ExitHooksOptions): ExitHooks {
  */
 export function flushSync(views: RingViews, timeoutMs: number): boolean {
   const { ctrl } = views;
-  Atomics.store(ctrl, FINAL, 1);
+  const deadline = beginFinalFlush(views, timeoutMs);
   const request = (Atomics.add(ctrl, FLUSH_REQ, 1) + 1) | 0;
   wake(views);
-  const deadline = performance.now() + timeoutMs;
   try {
     for (;;) {
       const done = Atomics.load(ctrl, FLUSH_DONE);
@@ -61,8 +61,7 @@ export function flushSync(views: RingViews, timeoutMs: number): boolean {
       Atomics.wait(ctrl, FLUSH_DONE, done, remaining);
     }
   } finally {
-    // Should the process go on after all (beforeExit listeners may schedule more work),
-    // later batches get their normal retries again.
-    Atomics.store(ctrl, FINAL, 0);
+    // beforeExit listeners may schedule more work, so the process may go on after all.
+    endFinalFlush(views);
   }
 }

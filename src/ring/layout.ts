@@ -10,6 +10,9 @@
  *   │ HEAD     │ TAIL     │ DOORBELL   │ FLUSH_REQ │ worker      │ ERROR_SEQ│ (unused) │ main-thread   │ MAIN_SEQ │
  *   │          │          │ SLEEPING   │ FLUSH_DONE│ stats (f64) │ ERROR_LEN│          │ metrics (f64) │          │
  *   │          │          │ WAKE_BYTES │ FINAL     │             │          │          │               │          │
+ *   │          │          │            │ STOPPED   │             │          │          │               │          │
+ *   │          │          │            │ EXIT_DEAD-│             │          │          │               │          │
+ *   │          │          │            │ LINE (f64)│             │          │          │               │          │
  *   └──────────┴──────────┴────────────┴───────────┴─────────────┴──────────┴──────────┴───────────────┴──────────┘
  *   ┌─ ERROR_TEXT (ERROR_TEXT_BYTES, UTF-8) ─┐┌─ ring data (capacity bytes, a power of two) ──────┐
  *
@@ -77,8 +80,20 @@ export const WAKE_BYTES = 34;
 /** Sequence number of the latest flush request (main thread) and of the latest completed one (worker). */
 export const FLUSH_REQ = 48;
 export const FLUSH_DONE = 49;
-/** Non-zero asks the worker to treat the next flush as the final one: one attempt, no backoff. */
+/**
+ * Non-zero while the process ends (or stop() runs): the worker ships within EXIT_DEADLINE, with
+ * short backoffs, and counts what it cannot send by then as dropped. Set by the main thread.
+ */
 export const FINAL = 50;
+/** Set to 1 by the worker once, after stop(), its last requests have settled and its connections are closed. */
+export const STOPPED = 51;
+/**
+ * Float64 slot (line 3): while FINAL is set, the time by which the worker must have sent or
+ * counted everything, in ms of `performance.timeOrigin + performance.now()` (one timeline for
+ * every thread). Written by the main thread before it raises FINAL, a little before it stops
+ * waiting itself, so the worker's last counts are in when it does.
+ */
+export const EXIT_DEADLINE = 28;
 /** Seqlock around the last-error text: odd while the worker writes it. */
 export const ERROR_SEQ = 96;
 export const ERROR_LEN = 97;

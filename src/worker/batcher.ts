@@ -18,7 +18,8 @@ import type { ItemBatch } from './item-batch';
 import { lifecycleEvents } from './lifecycle-events';
 import { encodeEvent, encodeSpan } from './record-encoder';
 import { decodeSpan } from './records';
-import { TELEMETRY_COUNTERS, deliver } from './sender';
+import { untilDeadline } from './exit-mode';
+import { TELEMETRY_COUNTERS, deliver, dropCounted, endpointDown } from './sender';
 import type { SenderState } from './sender';
 import { refreshWallClock } from './wall-clock';
 import type { WallClock } from './wall-clock';
@@ -110,6 +111,8 @@ export async function pumpAll(b: BatcherState): Promise<void> {
   const behind = b.sender.final || pendingBytes(b.reader) >= b.reader.views.capacity >> 4;
   b.limit = behind ? Math.max(b.batchSize, BACKLOG_BATCH_ITEMS) : b.batchSize;
   for (;;) {
+    const unsendable = whyUnsendable(b.sender);
+    if (unsendable !== null) return dropUnsent(b, stopAt, unsendable);
     const visited = drainRecords(b.reader, b.visit, stopAt);
     if (isFull(b, b.spans.count, b.spanBytes)) await dispatchSpans(b);
     if (isFull(b, b.events.count, b.eventBytes)) await dispatchEvents(b);
@@ -117,6 +120,37 @@ export async function pumpAll(b: BatcherState): Promise<void> {
   }
   if (b.spans.count > 0) await dispatchSpans(b);
   if (b.events.count > 0) await dispatchEvents(b);
+}
+
+/**
+ * While exiting, why nothing more should be sealed: the deadline passed, or the endpoint was
+ * found unreachable (sealing 50,000 spans only to count them as dropped took most of a second).
+ */
+function whyUnsendable(s: SenderState): string | null {
+  if (s.expired) return 'before they were sent: the exit budget ran out';
+  if (endpointDown(s)) return `unsent: the endpoint could not be reached during this exit (${s.lastConnectFailure})`;
+  return null;
+}
+
+/**
+ * Counts the batches being written and the records up to `stopAt` as dropped, cheaply, without
+ * decoding, so that none stays pending. (The spool's other place: once there is one, these are
+ * what it would keep.)
+ */
+function dropUnsent(b: BatcherState, stopAt: number, why: string): void {
+  let spans = b.spans.count;
+  let events = b.recordedEvents;
+  drainRecords(b.reader, (kindAndFlags) => {
+    const kind = kindAndFlags & 0xff;
+    if (kind === KIND_SPAN) spans++;
+    else if (kind === KIND_EVENT) events++;
+    return false;
+  }, stopAt);
+  resetItemBatch(b.spans);
+  resetItemBatch(b.events);
+  b.recordedEvents = b.spanBytes = b.eventBytes = 0;
+  if (spans > 0) dropCounted(b.sender, spans, 'trace', TELEMETRY_COUNTERS, why);
+  if (events > 0) dropCounted(b.sender, events, 'event', TELEMETRY_COUNTERS, why);
 }
 
 function isFull(b: BatcherState, items: number, recordBytes: number): boolean {
@@ -145,7 +179,13 @@ async function dispatchEvents(b: BatcherState): Promise<void> {
 /** Seals the batch and hands it to the sender; the batch's buffer is free again on return. */
 async function dispatch(b: BatcherState, kind: 'trace' | 'event', batch: ItemBatch, items: number): Promise<void> {
   // The batch keeps its items while this waits: nothing writes to it until pumpAll resumes.
-  while (b.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(b.inFlight);
+  while (b.inFlight.size >= MAX_IN_FLIGHT && !b.sender.expired) await untilDeadline(b.sender, Promise.race(b.inFlight));
+  const unsendable = whyUnsendable(b.sender);
+  if (unsendable !== null) {
+    resetItemBatch(batch);
+    if (items > 0) dropCounted(b.sender, items, kind, TELEMETRY_COUNTERS, unsendable);
+    return;
+  }
   let body: Uint8Array;
   try {
     body = sealEnvelope(finishItemBatch(batch, newBatchId()), b.publicKey);

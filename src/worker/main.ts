@@ -11,12 +11,14 @@
  * because the main thread is blocked in Atomics.wait then and cannot run piscina.
  */
 import { workerData } from 'piscina';
-import { DOORBELL, FINAL, FLUSH_DONE, FLUSH_REQ, SLEEPING, WAKE_BYTES } from '../ring/layout';
+import { DOORBELL, FLUSH_DONE, FLUSH_REQ, SLEEPING, WAKE_BYTES } from '../ring/layout';
 import { createRingReader, pendingBytes } from '../ring/reader';
 import { loadPublicKey } from '../wire/envelope';
 import { createBatcher, pumpAll, settle } from './batcher';
 import type { BatcherState } from './batcher';
 import { writeStderr } from '../stderr';
+import { syncExitMode, untilDeadline } from './exit-mode';
+import { createSender } from './sender';
 import type { WorkerInit, WorkerMessage } from './protocol';
 import { Transport } from './transport';
 import { createWallClock } from './wall-clock';
@@ -72,15 +74,7 @@ function start(config: WorkerInit): LoopState {
     format: config.wireFormat,
     batchSize: config.batchSize,
     emitLifecycleEvents: config.emitLifecycleEvents,
-    sender: {
-      views: reader.views,
-      transport,
-      maxAttempts: config.maxSendAttempts,
-      debug: config.debug,
-      final: false,
-      finalSignal: new AbortController(),
-      reported: new Set(),
-    },
+    sender: createSender({ views: reader.views, transport, maxAttempts: config.maxSendAttempts, debug: config.debug }),
   });
   const metrics =
     config.metrics === null
@@ -127,8 +121,8 @@ async function runLoop(loop: LoopState): Promise<void> {
     if (waiters.length > 0 || exiting) {
       // At exit and at stop, one last reading, so the series ends where the process did.
       const metricsDone = loop.metrics === null ? null : flushMetrics(loop.metrics, exiting || loop.stopping);
-      await settle(loop.batcher);
-      await metricsDone;
+      // At exit, no longer than the deadline: what is still on the wire then stays pending.
+      await untilDeadline(loop.batcher.sender, Promise.all([settle(loop.batcher), metricsDone]));
       for (const resolve of waiters) resolve();
       Atomics.store(ctrl, FLUSH_DONE, syncRequest);
       Atomics.notify(ctrl, FLUSH_DONE);
@@ -166,20 +160,9 @@ async function watchDoorbell(loop: LoopState): Promise<void> {
   }
 }
 
-/**
- * While the main thread waits at exit, sleeping retries must wake and try once more, now.
- * If the process goes on after all, normal retries resume.
- */
+/** Follows FINAL and its deadline: exit-mode.ts. */
 function checkFinal(loop: LoopState): void {
-  const sender = loop.batcher.sender;
-  const final = Atomics.load(loop.batcher.reader.views.ctrl, FINAL) !== 0;
-  if (final && !sender.final) {
-    sender.final = true;
-    sender.finalSignal.abort();
-  } else if (!final && sender.final) {
-    sender.final = false;
-    sender.finalSignal = new AbortController();
-  }
+  syncExitMode(loop.batcher.sender, loop.batcher.reader.views);
 }
 
 function flush(loop: LoopState): Promise<void> {
