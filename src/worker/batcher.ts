@@ -203,4 +203,9 @@ async function dispatch(b: BatcherState, kind: 'trace' | 'event', batch: ItemBat
     b.inFlight.delete(sending);
   });
   b.inFlight.add(sending);
+  // Let the request get on its way (connect, write; an earlier one's answer) before the next
+  // batch is encoded: otherwise a backlog was encoded four batches at a time while the socket
+  // waited, and the receiver sat idle at the start of an exit (and a refused connection was
+  // only noticed after four batches had been sealed for nothing).
+  await new Promise<void>((resolve) => setImmediate(resolve));
 }
