@@ -14,7 +14,7 @@ import type { TeracronConfig } from './config/resolve';
 import type { TeracronOptions } from './config/options';
 import { createRecorder, recordEventInput, recordSpanInput } from './recorder/recorder';
 import type { EventInput, Recorder, SpanInput } from './recorder/recorder';
-import { createRingBuffer, ringViews } from './ring/layout';
+import { STOPPED, createRingBuffer, ringViews } from './ring/layout';
 import type { RingViews } from './ring/layout';
 import { readWorkerCounters } from './ring/shared-stats';
 import { wake } from './ring/writer';
@@ -70,6 +70,18 @@ async function within<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
 }
 
 const WORKER_FILE = join(__dirname, 'worker', 'main.js');
+
+/**
+ * Ends the worker once its last requests are answered and counted (it sets STOPPED). Waiting
+ * holds no handle (Atomics.waitAsync) and the idle worker is unref'd, so the process may end
+ * first; whatever was then still on the wire stays counted as pending.
+ */
+function destroyWhenSettled(pool: Piscina, views: RingViews): void {
+  const destroy = (): void => void pool.destroy().catch(() => {});
+  const waiting = Atomics.waitAsync(views.ctrl, STOPPED, 0);
+  if (waiting.async) void waiting.value.then(destroy);
+  else destroy();
+}
 
 /** Everything the worker needs, cloned into it once at start. */
 function workerInit(config: TeracronConfig, sab: SharedArrayBuffer): WorkerInit {
@@ -194,7 +206,11 @@ export class TeracronClient {
     await this.#pool.run({ code: 'flush' } satisfies WorkerMessage);
   }
 
-  /** Flushes (bounded by exitTimeoutMs), then closes the worker. Safe to call twice. */
+  /**
+   * Flushes (bounded by exitTimeoutMs), then closes the worker. Safe to call twice. Requests
+   * still on the wire when it returns are counted when answered (stats() moves them from
+   * pending to sent); the worker thread ends after that and never keeps the process alive.
+   */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
     return this.#stopping;
@@ -218,14 +234,17 @@ export class TeracronClient {
     // Final mode: short retries until the deadline, then what is left is counted as dropped.
     beginFinalFlush(views, budget);
     wake(views);
+    let answered = false;
     try {
       const stopping = pool.run({ code: 'stop' } satisfies WorkerMessage);
-      if ((await within(stopping, budget)) === 'timeout') writeStderr(`stop() gave the worker ${budget} ms to ship what was buffered and it did not answer; what was left is counted in stats().pending.`);
+      answered = (await within(stopping, budget)) !== 'timeout';
+      if (!answered) writeStderr(`stop() gave the worker ${budget} ms to ship what was buffered and it did not answer; what was left is counted in stats().pending.`);
     } catch (err) {
       writeStderr(`stopping the telemetry worker failed: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       this.#state = 'stopped';
-      await pool.destroy().catch(() => {});
+      if (answered) destroyWhenSettled(pool, views);
+      else await pool.destroy().catch(() => {});
     }
   }
 

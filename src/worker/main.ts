@@ -11,7 +11,7 @@
  * because the main thread is blocked in Atomics.wait then and cannot run piscina.
  */
 import { workerData } from 'piscina';
-import { DOORBELL, FLUSH_DONE, FLUSH_REQ, SLEEPING, WAKE_BYTES } from '../ring/layout';
+import { DOORBELL, FLUSH_DONE, FLUSH_REQ, SLEEPING, STOPPED, WAKE_BYTES } from '../ring/layout';
 import { createRingReader, pendingBytes } from '../ring/reader';
 import { loadPublicKey } from '../wire/envelope';
 import { createBatcher, pumpAll, settle } from './batcher';
@@ -23,6 +23,7 @@ import type { WorkerInit, WorkerMessage } from './protocol';
 import { Transport } from './transport';
 import { createWallClock } from './wall-clock';
 import { flushMetrics, shipIfDue, startMetricsLoop, stopMetricsLoop } from './metrics-loop';
+import { settleMetrics } from './metrics-shipper';
 import type { MetricsLoop } from './metrics-loop';
 import { SDK_VERSION } from '../version';
 
@@ -181,7 +182,21 @@ async function stop(loop: LoopState): Promise<void> {
   Atomics.add(loop.batcher.reader.views.ctrl, DOORBELL, 1);
   Atomics.notify(loop.batcher.reader.views.ctrl, DOORBELL);
   await loop.done;
-  await loop.transport.close();
+  void closeWhenSettled(loop);
+}
+
+/**
+ * stop() answers by its deadline, but a request already on the wire may still be answered: it
+ * is counted (sent, or dropped) when it is, rather than cut off and left pending while the
+ * collector stored it. Then the connections close and STOPPED tells the main thread it may
+ * end this thread. Meanwhile the idle thread is unref'd and keeps nothing alive.
+ */
+async function closeWhenSettled(loop: LoopState): Promise<void> {
+  await Promise.all([settle(loop.batcher), loop.metrics === null ? null : settleMetrics(loop.metrics.shipper)]);
+  await loop.transport.close().catch(() => {});
+  const { ctrl } = loop.batcher.reader.views;
+  Atomics.store(ctrl, STOPPED, 1);
+  Atomics.notify(ctrl, STOPPED);
 }
 
 export default async function handle(message: WorkerMessage): Promise<void> {

@@ -20,6 +20,8 @@ export interface Reply {
   status: number;
   headers?: Record<string, string>;
   body?: string;
+  /** Answer this long after the batch was stored (a collector slow to reply). */
+  delayMs?: number;
 }
 
 export interface ReceivedRequest {
@@ -57,6 +59,7 @@ export async function startReceiver(privateKey: KeyObject, respond?: (index: num
   const batchIds: string[] = [];
   const metricsRequests: Receiver['metricsRequests'] = [];
   const metrics: MetricsEntry[] = [];
+  const delayed = new Set<NodeJS.Timeout>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -82,8 +85,16 @@ export async function startReceiver(privateKey: KeyObject, respond?: (index: num
       if (batch.type === 'trace') spans.push(...batch.spans);
       if (batch.type === 'event') events.push(...batch.events);
     }
-    res.writeHead(status, { 'content-type': 'application/json', ...reply.headers });
-    res.end(reply.body ?? JSON.stringify({ accepted: batch === null ? 0 : 1 }));
+    const answer = (): void => {
+      res.writeHead(status, { 'content-type': 'application/json', ...reply.headers });
+      res.end(reply.body ?? JSON.stringify({ accepted: batch === null ? 0 : 1 }));
+    };
+    if (reply.delayMs === undefined) return answer();
+    const timer = setTimeout(() => {
+      delayed.delete(timer);
+      answer();
+    }, reply.delayMs);
+    delayed.add(timer);
   }
   function handleMetrics(res: ServerResponse, body: Buffer): void {
     let batch: MetricsBatch | null = null;
@@ -111,6 +122,7 @@ export async function startReceiver(privateKey: KeyObject, respond?: (index: num
     batchIds,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const timer of delayed) clearTimeout(timer);
         server.closeAllConnections();
         server.close(() => resolve());
       }),
