@@ -117,11 +117,13 @@ async function runLoop(loop: LoopState): Promise<void> {
     const syncRequest = Atomics.load(ctrl, FLUSH_REQ);
     const exiting = syncRequest !== Atomics.load(ctrl, FLUSH_DONE);
     checkFinal(loop);
+    const flushing = waiters.length > 0 || exiting;
     if (loop.metrics !== null) shipIfDue(loop.metrics);
+    // At exit and at stop, one last reading, so the series ends where the process did: taken
+    // before the spans are encoded, which at exit can take most of the budget.
+    const metricsDone = flushing && loop.metrics !== null ? flushMetrics(loop.metrics, exiting || loop.stopping) : null;
     await pumpAll(loop.batcher);
-    if (waiters.length > 0 || exiting) {
-      // At exit and at stop, one last reading, so the series ends where the process did.
-      const metricsDone = loop.metrics === null ? null : flushMetrics(loop.metrics, exiting || loop.stopping);
+    if (flushing) {
       // At exit, no longer than the deadline: what is still on the wire then stays pending.
       await untilDeadline(loop.batcher.sender, Promise.all([settle(loop.batcher), metricsDone]));
       for (const resolve of waiters) resolve();
