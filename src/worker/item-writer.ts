@@ -38,11 +38,8 @@ export function writeBytes(o: OutBuffer, bytes: Uint8Array): void {
 export const SPAN_KEYS = ['trace_id', 'span_id', 'parent_span_id', 'workflow', 'operation', 'status', 'started_at', 'duration_ms', 'error_type', 'error_message', 'metadata', 'captured_params'] as const;
 export const EVENT_KEYS = ['trace_id', 'span_id', 'workflow', 'event_type', 'name', 'message', 'severity', 'timestamp', 'metadata'] as const;
 
-export type SpanKey = (typeof SPAN_KEYS)[number];
-export type EventKey = (typeof EVENT_KEYS)[number];
-
 export interface ItemWriter {
-  /** Encoded keys: `span[k]` is what comes before the k-th value of a span (separator included). */
+  /** Encoded keys: `spanKeys[k]` is what comes before the k-th value of a span (separator included). */
   readonly spanKeys: readonly Uint8Array[];
   readonly eventKeys: readonly Uint8Array[];
   /** Before the `index`-th item of a batch's array. */
