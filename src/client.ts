@@ -13,13 +13,14 @@ import type { TeracronConfig } from './config/resolve';
 import type { TeracronOptions } from './config/options';
 import { createRecorder, recordEventInput, recordSpanInput } from './recorder/recorder';
 import type { EventInput, Recorder, SpanInput } from './recorder/recorder';
-import { FINAL, TAIL, createRingBuffer, ringViews } from './ring/layout';
+import { TAIL, createRingBuffer, ringViews } from './ring/layout';
 import type { RingViews } from './ring/layout';
 import { readWorkerCounters } from './ring/shared-stats';
 import { ringFullUnsampled } from './ring/agent-counters';
 import { stringsAt, wake } from './ring/writer';
 import { WorkerSupervisor } from './worker-supervisor';
 import { installExitHooks } from './exit-hooks';
+import { beginFinalFlush } from './final-flush';
 import type { ExitHooks } from './exit-hooks';
 import { writeStderr } from './stderr';
 import { startMainThreadSampler } from './metrics/main-thread-sampler';
@@ -195,7 +196,11 @@ export class TeracronClient {
     await this.#worker.run({ code: 'flush' } satisfies WorkerMessage);
   }
 
-  /** Flushes (bounded by exitTimeoutMs), then closes the worker. Safe to call twice. */
+  /**
+   * Flushes (bounded by exitTimeoutMs), then closes the worker. Safe to call twice. Requests
+   * still on the wire when it returns are counted when answered (stats() moves them from
+   * pending to sent); the worker thread ends after that and never keeps the process alive.
+   */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
     return this.#stopping;
@@ -216,21 +221,20 @@ export class TeracronClient {
     const worker = this.#worker!;
     const views = this.#views!;
     const budget = Math.max(this.config.exitTimeoutMs, 1);
+    // Final mode: short retries until the deadline, then what is left is counted as dropped.
+    beginFinalFlush(views, budget);
+    wake(views);
+    let answered = false;
     try {
       const stopping = worker.run({ code: 'stop' } satisfies WorkerMessage);
-      if ((await within(stopping, budget)) === 'timeout') {
-        // Retries are still sleeping: give every batch one last attempt, then stop waiting.
-        Atomics.store(views.ctrl, FINAL, 1);
-        wake(views);
-        if ((await within(stopping, budget)) === 'timeout') {
-          writeStderr(`stop() gave the worker ${2 * budget} ms to ship what was buffered and it was not enough; what was left is counted in stats().pending.`);
-        }
-      }
+      answered = (await within(stopping, budget)) !== 'timeout';
+      if (!answered) writeStderr(`stop() gave the worker ${budget} ms to ship what was buffered and it did not answer; what was left is counted in stats().pending.`);
     } catch (err) {
       writeStderr(`stopping the telemetry worker failed: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       this.#state = 'stopped';
-      await worker.destroy().catch(() => {});
+      if (answered) worker.destroyWhenSettled();
+      else await worker.destroy().catch(() => {});
     }
   }
 

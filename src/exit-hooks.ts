@@ -7,11 +7,12 @@
  * or after beforeExit) and from a stop signal the app does not handle (signals.ts). All take
  * from one budget, so exit never waits longer than configured. With no worker alive (it died
  * and its replacement is not started yet) there is nobody to wait for, so nothing waits.
- * The flush is marked FINAL: the worker makes one more attempt per batch and no backoff sleeps,
- * so an endpoint that is down costs one refused connection, not the whole budget.
+ * The flush is final (final-flush.ts): the worker retries failures with short backoffs while the
+ * budget lasts, and by its deadline counts what it could not send as dropped.
  */
 import { performance } from 'node:perf_hooks';
-import { FINAL, FLUSH_DONE, FLUSH_REQ, WORKER_GONE, WORKER_STATE } from './ring/layout';
+import { beginFinalFlush, endFinalFlush } from './final-flush';
+import { FLUSH_DONE, FLUSH_REQ, WORKER_GONE, WORKER_STATE } from './ring/layout';
 import type { RingViews } from './ring/layout';
 import { wake } from './ring/writer';
 import { installSignalHooks } from './signals';
@@ -77,10 +78,9 @@ function workerGone(views: RingViews): boolean {
 export function flushSync(views: RingViews, timeoutMs: number, midway?: Midway): boolean {
   const { ctrl } = views;
   if (workerGone(views)) return false;
-  Atomics.store(ctrl, FINAL, 1);
+  const deadline = beginFinalFlush(views, timeoutMs);
   const request = (Atomics.add(ctrl, FLUSH_REQ, 1) + 1) | 0;
   wake(views);
-  const deadline = performance.now() + timeoutMs;
   let next = midway;
   try {
     for (;;) {
@@ -95,8 +95,7 @@ export function flushSync(views: RingViews, timeoutMs: number, midway?: Midway):
       Atomics.wait(ctrl, FLUSH_DONE, done, Math.min(deadline, next?.at ?? deadline) - now);
     }
   } finally {
-    // Should the process go on after all (beforeExit listeners may schedule more work),
-    // later batches get their normal retries again.
-    Atomics.store(ctrl, FINAL, 0);
+    // beforeExit listeners may schedule more work, so the process may go on after all.
+    endFinalFlush(views);
   }
 }

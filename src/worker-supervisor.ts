@@ -23,6 +23,7 @@ import {
   STAT_METRICS_SENT,
   STAT_SENT,
   STAT_TAKEN,
+  STOPPED,
   WORKER_CLAIM,
   WORKER_GONE,
   WORKER_STARTING,
@@ -134,6 +135,22 @@ export class WorkerSupervisor {
     const pool = this.#pool;
     this.#pool = null;
     await pool?.destroy();
+  }
+
+  /**
+   * Ends the worker once its last requests are answered and counted (it sets STOPPED), with no
+   * restart meanwhile. Waiting holds no handle (Atomics.waitAsync) and the idle worker is
+   * unref'd, so the process may end first; whatever was then still on the wire stays counted as
+   * pending. A worker that dies first is destroyed by the death's own path.
+   */
+  destroyWhenSettled(): void {
+    this.#closed = true;
+    this.#cancelTimer();
+    this.#release(null);
+    const destroy = (): void => void this.destroy().catch(() => {});
+    const waiting = Atomics.waitAsync(this.#options.views.ctrl, STOPPED, 0);
+    if (waiting.async) void waiting.value.then(destroy);
+    else destroy();
   }
 
   #spawn(): void {

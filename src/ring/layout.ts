@@ -10,6 +10,9 @@
  *   │ HEAD     │ TAIL     │ DOORBELL   │ FLUSH_REQ │ worker      │ ERROR_SEQ│ main-thread │ main-thread   │ MAIN_SEQ │ WORKER_STATE  │
  *   │          │          │ SLEEPING   │ FLUSH_DONE│ stats (f64) │ ERROR_LEN│ array bufs, │ metrics (f64) │          │ WORKER_CLAIM  │
  *   │          │          │ WAKE_BYTES │ FINAL     │             │          │ ring-full   │               │          │               │
+ *   │          │          │            │ STOPPED   │             │          │             │               │          │               │
+ *   │          │          │            │ EXIT_DEAD-│             │          │             │               │          │               │
+ *   │          │          │            │ LINE (f64)│             │          │             │               │          │               │
  *   └──────────┴──────────┴────────────┴───────────┴─────────────┴──────────┴─────────────┴───────────────┴──────────┴───────────────┘
  *   ┌─ ERROR_TEXT (ERROR_TEXT_BYTES, UTF-8) ─┐┌─ ring data (capacity bytes, a power of two) ──────┐
  *
@@ -77,7 +80,10 @@ export const WAKE_BYTES = 34;
 /** Sequence number of the latest flush request (main thread) and of the latest completed one (worker). */
 export const FLUSH_REQ = 48;
 export const FLUSH_DONE = 49;
-/** Non-zero asks the worker to treat the next flush as the final one: one attempt, no backoff. */
+/**
+ * Non-zero while the process ends (or stop() runs): the worker ships within EXIT_DEADLINE, with
+ * short backoffs, and counts what it cannot send by then as dropped. Set by the main thread.
+ */
 export const FINAL = 50;
 /**
  * Whether a worker is there to answer a flush request: WORKER_STARTING while one is on its way
@@ -95,6 +101,15 @@ export const WORKER_GONE = 2;
  * Line 10, both: line 7 holds main-thread figures (float64 slots 56-58).
  */
 export const WORKER_CLAIM = 161;
+/** Set to 1 by the worker once, after stop(), its last requests have settled and its connections are closed. */
+export const STOPPED = 51;
+/**
+ * Float64 slot (line 3): while FINAL is set, the time by which the worker must have sent or
+ * counted everything, in ms of `performance.timeOrigin + performance.now()` (one timeline for
+ * every thread). Written by the main thread before it raises FINAL, a little before it stops
+ * waiting itself, so the worker's last counts are in when it does.
+ */
+export const EXIT_DEADLINE = 28;
 /** Seqlock around the last-error text: odd while the worker writes it. */
 export const ERROR_SEQ = 96;
 export const ERROR_LEN = 97;

@@ -126,6 +126,12 @@ export function encodeBatch(batch: TelemetryBatch & { batch_id: string }, format
   throw new TeracronWireError(`Unknown wire format ${JSON.stringify(format)}: use "json" or "msgpack".`);
 }
 
+/** One value as the batch codec would write it inside a batch (worker/item-writer.ts builds batches piecewise). */
+export function encodeWireValue(value: unknown, format: WireFormat): Uint8Array {
+  if (format === 'msgpack') return packr.pack(value);
+  return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
 /** Decodes either encoding and checks only the envelope shape, not every item. */
 export function decodeBatch(bytes: Uint8Array): TelemetryBatch {
   if (bytes.byteLength === 0) {

@@ -15,13 +15,17 @@ import { HEAD, KIND_EVENT, KIND_SPAN, STAT_DROPPED_SEND } from '../ring/layout';
 import { drainRecords, pendingBytes } from '../ring/reader';
 import type { RingReader } from '../ring/reader';
 import { addStat, setLastError } from '../ring/shared-stats';
-import { INGEST_PATHS, encodeBatch, newBatchId } from '../wire/batch-codec';
-import type { WireEvent, WireFormat, WireResource, WireSpan } from '../wire/batch-codec';
+import { INGEST_PATHS, newBatchId } from '../wire/batch-codec';
+import type { WireFormat, WireResource } from '../wire/batch-codec';
 import { sealEnvelope } from '../wire/envelope';
 import { writeStderr } from '../stderr';
+import { createItemBatch, finishItemBatch, resetItemBatch } from './item-batch';
+import type { ItemBatch } from './item-batch';
 import { lifecycleEvents } from './lifecycle-events';
-import { decodeEvent, decodeSpan } from './records';
-import { TELEMETRY_COUNTERS, deliver } from './sender';
+import { encodeEvent, encodeSpan } from './record-encoder';
+import { decodeSpan } from './records';
+import { untilDeadline } from './exit-mode';
+import { TELEMETRY_COUNTERS, deliver, dropCounted, endpointDown } from './sender';
 import type { SenderState } from './sender';
 import { refreshWallClock } from './wall-clock';
 import type { WallClock } from './wall-clock';
@@ -58,8 +62,9 @@ export interface BatcherState {
   saturated: boolean;
   /** Waits for a free slot so far; a pass compares it before and after. */
   slotWaits: number;
-  spans: WireSpan[];
-  events: WireEvent[];
+  /** The batches being written, straight from the records (record-encoder.ts). */
+  readonly spans: ItemBatch;
+  readonly events: ItemBatch;
   /** Of `events`, those recorded by the application (the rest are lifecycle events made here). */
   recordedEvents: number;
   spanBytes: number;
@@ -77,8 +82,8 @@ export function createBatcher(init: BatcherInit): BatcherState {
     limit: init.batchSize,
     saturated: false,
     slotWaits: 0,
-    spans: [],
-    events: [],
+    spans: createItemBatch(init.format, { type: 'trace', slug: init.slug, resource: init.resource }),
+    events: createItemBatch(init.format, { type: 'event', slug: init.slug, resource: init.resource }),
     recordedEvents: 0,
     spanBytes: 0,
     eventBytes: 0,
@@ -87,19 +92,22 @@ export function createBatcher(init: BatcherInit): BatcherState {
       const kind = kindAndFlags & 0xff;
       const bytes = b.reader.views.i32[pos >> 2]!;
       if (kind === KIND_SPAN) {
-        const span = decodeSpan(b.reader, pos, kindAndFlags, b.clock);
-        b.spans.push(span);
+        encodeSpan(b.spans.writer, b.spans.out, b.spans.count++, b.reader, pos, kindAndFlags, b.clock);
         b.spanBytes += bytes;
         if (b.emitLifecycleEvents) {
-          b.events.push(...lifecycleEvents(span));
+          // Opt-in and derived from the span's values, so made from the decoded object.
+          for (const event of lifecycleEvents(decodeSpan(b.reader, pos, kindAndFlags, b.clock))) {
+            b.events.writer.itemStart(b.events.out, b.events.count++);
+            b.events.writer.value(b.events.out, event);
+          }
           b.eventBytes += bytes;
         }
       } else if (kind === KIND_EVENT) {
-        b.events.push(decodeEvent(b.reader, pos, kindAndFlags, b.clock));
+        encodeEvent(b.events.writer, b.events.out, b.events.count++, b.reader, pos, kindAndFlags, b.clock);
         b.recordedEvents++;
         b.eventBytes += bytes;
       }
-      return isFull(b, b.spans.length, b.spanBytes) || isFull(b, b.events.length, b.eventBytes);
+      return isFull(b, b.spans.count, b.spanBytes) || isFull(b, b.events.count, b.eventBytes);
     },
   };
   return b;
@@ -118,16 +126,18 @@ export async function pumpAll(b: BatcherState): Promise<void> {
   for (;;) {
     // Wait before filling, not after: records wait in the ring, and the batch is sized from now.
     if (((stopAt - b.reader.tail) | 0) > 0) await waitForSlot(b);
+    const unsendable = whyUnsendable(b.sender);
+    if (unsendable !== null) return dropUnsent(b, stopAt, unsendable);
     // Once behind, the rest of the pass is the same burst: its tail is not sent in small batches.
     behind ||= isBehind(b);
     b.limit = behind ? Math.max(b.batchSize, BACKLOG_BATCH_ITEMS) : b.batchSize;
     const visited = drainRecords(b.reader, b.visit, stopAt);
-    if (isFull(b, b.spans.length, b.spanBytes)) await dispatchSpans(b);
-    if (isFull(b, b.events.length, b.eventBytes)) await dispatchEvents(b);
+    if (isFull(b, b.spans.count, b.spanBytes)) await dispatchSpans(b);
+    if (isFull(b, b.events.count, b.eventBytes)) await dispatchEvents(b);
     if (visited === 0) break;
   }
-  if (b.spans.length > 0) await dispatchSpans(b);
-  if (b.events.length > 0) await dispatchEvents(b);
+  if (b.spans.count > 0) await dispatchSpans(b);
+  if (b.events.count > 0) await dispatchEvents(b);
   if (b.slotWaits === waitsBefore) b.saturated = false;
 }
 
@@ -140,11 +150,43 @@ function isBehind(b: BatcherState): boolean {
   return b.sender.final || b.saturated || backlog >= b.reader.views.capacity >> 4;
 }
 
+/** Waits for a free in-flight slot; while exiting, no longer than the deadline. */
 async function waitForSlot(b: BatcherState): Promise<void> {
   if (b.inFlight.size < MAX_IN_FLIGHT) return;
   b.saturated = true;
   b.slotWaits++;
-  while (b.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(b.inFlight);
+  while (b.inFlight.size >= MAX_IN_FLIGHT && !b.sender.expired) await untilDeadline(b.sender, Promise.race(b.inFlight));
+}
+
+/**
+ * While exiting, why nothing more should be sealed: the deadline passed, or the endpoint was
+ * found unreachable (sealing 50,000 spans only to count them as dropped took most of a second).
+ */
+function whyUnsendable(s: SenderState): string | null {
+  if (s.expired) return 'before they were sent: the exit budget ran out';
+  if (endpointDown(s)) return `unsent: the endpoint could not be reached during this exit (${s.lastConnectFailure})`;
+  return null;
+}
+
+/**
+ * Counts the batches being written and the records up to `stopAt` as dropped, cheaply, without
+ * decoding, so that none stays pending. (The spool's other place: once there is one, these are
+ * what it would keep.)
+ */
+function dropUnsent(b: BatcherState, stopAt: number, why: string): void {
+  let spans = b.spans.count;
+  let events = b.recordedEvents;
+  drainRecords(b.reader, (kindAndFlags) => {
+    const kind = kindAndFlags & 0xff;
+    if (kind === KIND_SPAN) spans++;
+    else if (kind === KIND_EVENT) events++;
+    return false;
+  }, stopAt);
+  resetItemBatch(b.spans);
+  resetItemBatch(b.events);
+  b.recordedEvents = b.spanBytes = b.eventBytes = 0;
+  if (spans > 0) dropCounted(b.sender, spans, 'trace', TELEMETRY_COUNTERS, why);
+  if (events > 0) dropCounted(b.sender, events, 'event', TELEMETRY_COUNTERS, why);
 }
 
 function isFull(b: BatcherState, items: number, recordBytes: number): boolean {
@@ -157,27 +199,32 @@ export async function settle(b: BatcherState): Promise<void> {
 }
 
 async function dispatchSpans(b: BatcherState): Promise<void> {
-  const spans = b.spans;
-  b.spans = [];
+  const items = b.spans.count;
   b.spanBytes = 0;
-  await dispatch(b, 'trace', spans.length, () => encodeBatch({ type: 'trace', project_slug: b.slug, batch_id: newBatchId(), resource: b.resource, spans }, b.format));
+  await dispatch(b, 'trace', b.spans, items);
 }
 
 async function dispatchEvents(b: BatcherState): Promise<void> {
-  const events = b.events;
   const recorded = b.recordedEvents;
-  b.events = [];
   b.recordedEvents = 0;
   b.eventBytes = 0;
   // Only recorded events count towards sent/dropped: stats balance against what was produced.
-  await dispatch(b, 'event', recorded, () => encodeBatch({ type: 'event', project_slug: b.slug, batch_id: newBatchId(), resource: b.resource, events }, b.format));
+  await dispatch(b, 'event', b.events, recorded);
 }
 
-async function dispatch(b: BatcherState, kind: 'trace' | 'event', items: number, encode: () => Uint8Array): Promise<void> {
+/** Seals the batch and hands it to the sender; the batch's buffer is free again on return. */
+async function dispatch(b: BatcherState, kind: 'trace' | 'event', batch: ItemBatch, items: number): Promise<void> {
+  // The batch keeps its items while this waits: nothing writes to it until pumpAll resumes.
   await waitForSlot(b);
+  const unsendable = whyUnsendable(b.sender);
+  if (unsendable !== null) {
+    resetItemBatch(batch);
+    if (items > 0) dropCounted(b.sender, items, kind, TELEMETRY_COUNTERS, unsendable);
+    return;
+  }
   let body: Uint8Array;
   try {
-    body = sealEnvelope(encode(), b.publicKey);
+    body = sealEnvelope(finishItemBatch(batch, newBatchId()), b.publicKey);
   } catch (err) {
     // Should never happen (the ring only carries encodable values); if it does, say so and count.
     const text = `could not encode a ${kind} batch of ${items} items: ${err instanceof Error ? err.message : String(err)}`;
@@ -185,9 +232,16 @@ async function dispatch(b: BatcherState, kind: 'trace' | 'event', items: number,
     setLastError(b.reader.views, text);
     writeStderr(text);
     return;
+  } finally {
+    resetItemBatch(batch);
   }
   const sending: Promise<void> = deliver(b.sender, { path: INGEST_PATHS[kind], kind, body, items, counters: TELEMETRY_COUNTERS }).finally(() => {
     b.inFlight.delete(sending);
   });
   b.inFlight.add(sending);
+  // Let the request get on its way (connect, write; an earlier one's answer) before the next
+  // batch is encoded: otherwise a backlog was encoded four batches at a time while the socket
+  // waited, and the receiver sat idle at the start of an exit (and a refused connection was
+  // only noticed after four batches had been sealed for nothing).
+  await new Promise<void>((resolve) => setImmediate(resolve));
 }

@@ -17,10 +17,10 @@
 import { workerData } from 'piscina';
 import {
   DOORBELL,
-  FINAL,
   FLUSH_DONE,
   FLUSH_REQ,
   SLEEPING,
+  STOPPED,
   WAKE_BYTES,
   WORKER_CLAIM,
   WORKER_GONE,
@@ -34,10 +34,13 @@ import { loadPublicKey } from '../wire/envelope';
 import { createBatcher, pumpAll, settle } from './batcher';
 import type { BatcherState } from './batcher';
 import { writeStderr } from '../stderr';
+import { syncExitMode, untilDeadline } from './exit-mode';
+import { createSender } from './sender';
 import type { WorkerInit, WorkerMessage } from './protocol';
 import { Transport } from './transport';
 import { createWallClock } from './wall-clock';
 import { flushMetrics, shipIfDue, startMetricsLoop, stopMetricsLoop } from './metrics-loop';
+import { settleMetrics } from './metrics-shipper';
 import type { MetricsLoop } from './metrics-loop';
 import { SDK_VERSION } from '../version';
 import { testCrash } from './test-crash';
@@ -99,15 +102,7 @@ function start(config: WorkerInit): LoopState {
     format: config.wireFormat,
     batchSize: config.batchSize,
     emitLifecycleEvents: config.emitLifecycleEvents,
-    sender: {
-      views: reader.views,
-      transport,
-      maxAttempts: config.maxSendAttempts,
-      debug: config.debug,
-      final: false,
-      finalSignal: new AbortController(),
-      reported: new Set(),
-    },
+    sender: createSender({ views: reader.views, transport, maxAttempts: config.maxSendAttempts, debug: config.debug }),
   });
   const metrics =
     config.metrics === null
@@ -150,14 +145,16 @@ async function runLoop(loop: LoopState): Promise<void> {
     const exiting = syncRequest !== Atomics.load(ctrl, FLUSH_DONE);
     checkFinal(loop);
     loop.crash?.('start', loop.batcher.reader);
+    const flushing = waiters.length > 0 || exiting;
     if (loop.metrics !== null) shipIfDue(loop.metrics);
+    // At exit and at stop, one last reading, so the series ends where the process did: taken
+    // before the spans are encoded, which at exit can take most of the budget.
+    const metricsDone = flushing && loop.metrics !== null ? flushMetrics(loop.metrics, exiting || loop.stopping) : null;
     await pumpAll(loop.batcher);
     loop.crash?.('dispatched', loop.batcher.reader);
-    if (waiters.length > 0 || exiting) {
-      // At exit and at stop, one last reading, so the series ends where the process did.
-      const metricsDone = loop.metrics === null ? null : flushMetrics(loop.metrics, exiting || loop.stopping);
-      await settle(loop.batcher);
-      await metricsDone;
+    if (flushing) {
+      // At exit, no longer than the deadline: what is still on the wire then stays pending.
+      await untilDeadline(loop.batcher.sender, Promise.all([settle(loop.batcher), metricsDone]));
       for (const resolve of waiters) resolve();
       Atomics.store(ctrl, FLUSH_DONE, syncRequest);
       Atomics.notify(ctrl, FLUSH_DONE);
@@ -212,20 +209,9 @@ async function watchDoorbell(loop: LoopState): Promise<void> {
   }
 }
 
-/**
- * While the main thread waits at exit, sleeping retries must wake and try once more, now.
- * If the process goes on after all, normal retries resume.
- */
+/** Follows FINAL and its deadline: exit-mode.ts. */
 function checkFinal(loop: LoopState): void {
-  const sender = loop.batcher.sender;
-  const final = Atomics.load(loop.batcher.reader.views.ctrl, FINAL) !== 0;
-  if (final && !sender.final) {
-    sender.final = true;
-    sender.finalSignal.abort();
-  } else if (!final && sender.final) {
-    sender.final = false;
-    sender.finalSignal = new AbortController();
-  }
+  syncExitMode(loop.batcher.sender, loop.batcher.reader.views);
 }
 
 function flush(loop: LoopState): Promise<void> {
@@ -244,7 +230,21 @@ async function stop(loop: LoopState): Promise<void> {
   Atomics.add(loop.batcher.reader.views.ctrl, DOORBELL, 1);
   Atomics.notify(loop.batcher.reader.views.ctrl, DOORBELL);
   await loop.done;
-  await loop.transport.close();
+  void closeWhenSettled(loop);
+}
+
+/**
+ * stop() answers by its deadline, but a request already on the wire may still be answered: it
+ * is counted (sent, or dropped) when it is, rather than cut off and left pending while the
+ * collector stored it. Then the connections close and STOPPED tells the main thread it may
+ * end this thread. Meanwhile the idle thread is unref'd and keeps nothing alive.
+ */
+async function closeWhenSettled(loop: LoopState): Promise<void> {
+  await Promise.all([settle(loop.batcher), loop.metrics === null ? null : settleMetrics(loop.metrics.shipper)]);
+  await loop.transport.close().catch(() => {});
+  const { ctrl } = loop.batcher.reader.views;
+  Atomics.store(ctrl, STOPPED, 1);
+  Atomics.notify(ctrl, STOPPED);
 }
 
 export default async function handle(message: WorkerMessage): Promise<void> {

@@ -1,14 +1,20 @@
 /**
  * Delivers one sealed batch: retries network errors, 408, 429 and 5xx with exponential backoff
  * and full jitter (or the server's Retry-After), up to `maxAttempts`; any other answer is final.
- * Every outcome lands in the shared counters. Once the process is exiting (`final`), a batch
- * gets one more attempt and no sleep, so exit stays bounded even with no endpoint at all.
+ * Every outcome lands in the shared counters.
+ *
+ * While the process exits (or stop() runs), `final` is set with a deadline (exit-mode.ts): the
+ * same failures are retried with short backoffs, and a Retry-After is honoured, as long as the
+ * retry fits before the deadline; past it, the batch is given up and counted. An endpoint that
+ * refuses connections is retried only EXIT_CONNECT_RETRIES times per exit, so a process with
+ * no collector to talk to still ends promptly.
  */
 import { STAT_BATCHES, STAT_BYTES_SENT, STAT_DROPPED_SEND, STAT_METRICS_DROPPED, STAT_METRICS_SENT, STAT_REJECTED, STAT_RETRIES, STAT_SENT } from '../ring/layout';
 import type { RingViews } from '../ring/layout';
 import { addStat, setLastError } from '../ring/shared-stats';
 import { writeStderr } from '../stderr';
 import { describeNetworkError } from './network-error';
+import { sharedNow } from './exit-mode';
 import type { PostResult, Transport } from './transport';
 
 export interface SenderState {
@@ -16,17 +22,56 @@ export interface SenderState {
   readonly transport: Transport;
   readonly maxAttempts: number;
   readonly debug: boolean;
-  /** Set when the process exits: no more sleeping between attempts. */
+  /** Set while the process exits or stop() runs: retries are short and bounded by `deadline`. */
   final: boolean;
-  /** Wakes every backoff sleep at once when `final` is set. */
+  /** Wakes every normal backoff sleep at once when `final` is set. */
   finalSignal: AbortController;
+  /** While final: when every batch must be sent or counted, in sharedNow() ms; else Infinity. */
+  deadline: number;
+  /** The deadline has passed: nothing more is attempted, what is left is counted as dropped. */
+  expired: boolean;
+  expiryTimer: NodeJS.Timeout | null;
+  /** Called when the deadline passes (exit-mode.ts `untilDeadline`). */
+  readonly expiryWaiters: Set<() => void>;
+  /** Connection failures since this exit began (see EXIT_CONNECT_RETRIES), and the last one's text. */
+  exitConnectFailures: number;
+  lastConnectFailure: string;
   /** Statuses already reported on stderr, so a misconfiguration is said once, not per batch. */
   readonly reported: Set<number | string>;
+}
+
+export function createSender(init: Pick<SenderState, 'views' | 'transport' | 'maxAttempts' | 'debug'>): SenderState {
+  return {
+    ...init,
+    final: false,
+    finalSignal: new AbortController(),
+    deadline: Number.POSITIVE_INFINITY,
+    expired: false,
+    expiryTimer: null,
+    expiryWaiters: new Set(),
+    exitConnectFailures: 0,
+    lastConnectFailure: '',
+    reported: new Set(),
+  };
 }
 
 export const BACKOFF_BASE_MS = 250;
 export const BACKOFF_CAP_MS = 30_000;
 export const RETRY_AFTER_CAP_MS = 60_000;
+/**
+ * Backoff while exiting: uniform in [50 ms, min(200 ms, 50·2^attempt ms)]. Long enough for a
+ * collector that answered 503 mid-redeploy to come back, short enough for several tries in 2 s.
+ */
+export const EXIT_BACKOFF_MIN_MS = 50;
+export const EXIT_BACKOFF_MAX_MS = 200;
+/**
+ * Retries after a refused (or unresolvable, or timed-out) connection per exit, all batches
+ * together. A refusal from a live host is instant, so retrying it would only spend the budget
+ * of a process whose collector is simply not there; two retries still ride out a restart that
+ * takes a moment. Errors on an established connection (reset mid-request) are retried normally.
+ */
+export const EXIT_CONNECT_RETRIES = 2;
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** Which shared counters a batch's items land in (slot indexes into the stats area). */
 export interface ItemCounters {
@@ -51,6 +96,10 @@ export interface Batch {
 
 export async function deliver(s: SenderState, batch: Batch): Promise<void> {
   for (let attempt = 1; ; attempt++) {
+    if (s.expired) {
+      if (attempt === 1) return dropCounted(s, batch.items, batch.kind, batch.counters, 'before they were sent: the exit budget ran out');
+      return giveUp(s, batch, attempt - 1, 'the exit budget ran out before another attempt');
+    }
     let result: PostResult | null = null;
     let failure: string;
     try {
@@ -69,21 +118,80 @@ export async function deliver(s: SenderState, batch: Batch): Promise<void> {
       }
     } catch (err) {
       failure = `${batch.path} could not be reached: ${describeNetworkError(err, s.transport.baseUrl)}`;
+      if (s.final && isConnectFailure(err)) {
+        s.exitConnectFailures++;
+        s.lastConnectFailure = failure;
+      }
     }
     setLastError(s.views, failure);
-    if (s.final || attempt >= s.maxAttempts) {
-      addStat(s.views, batch.counters.dropped, batch.items);
-      if (s.debug || !s.reported.has('gave-up')) {
-        s.reported.add('gave-up');
-        writeStderr(`dropped ${batch.items} ${batch.kind} items after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${failure} (counted in stats().${batch.counters === METRICS_COUNTERS ? 'metricsDropped' : 'droppedSendFailed'})`);
-      }
-      return;
+    if (attempt >= s.maxAttempts) return giveUp(s, batch, attempt, failure);
+    const retryAfterMs = result?.retryAfterMs ?? null;
+    let delay: number;
+    if (s.final) {
+      const exitDelay = exitRetryDelay(s, attempt, retryAfterMs);
+      if (typeof exitDelay === 'string') return giveUp(s, batch, attempt, `${failure}; ${exitDelay}`);
+      delay = exitDelay;
+    } else {
+      delay = backoffDelay(attempt, retryAfterMs);
     }
     addStat(s.views, STAT_RETRIES, 1);
-    const delay = backoffDelay(attempt, result?.retryAfterMs ?? null);
     if (s.debug) writeStderr(`${failure}; retry ${attempt} of ${s.maxAttempts - 1} in ${Math.round(delay)} ms`);
-    await sleep(delay, s.finalSignal.signal);
+    // An exit backoff is short and fits before the deadline; a normal one wakes when the exit begins.
+    await sleep(delay, s.final ? null : s.finalSignal.signal);
   }
+}
+
+/** While exiting, the endpoint refused more connections than EXIT_CONNECT_RETRIES allows for. */
+export function endpointDown(s: SenderState): boolean {
+  return s.final && s.exitConnectFailures > EXIT_CONNECT_RETRIES;
+}
+
+/** The wait before retrying while final, or why there is no retry. */
+function exitRetryDelay(s: SenderState, attempt: number, retryAfterMs: number | null): number | string {
+  if (endpointDown(s)) return `the endpoint could not be reached ${s.exitConnectFailures} times during this exit, so it is not waited for`;
+  const delay = retryAfterMs ?? exitBackoffDelay(attempt);
+  // The attempt itself needs a moment too.
+  const left = s.deadline - sharedNow() - EXIT_BACKOFF_MIN_MS;
+  if (delay <= left) return delay;
+  const leftText = `${Math.max(0, Math.round(left))} ms left of the exit budget`;
+  return retryAfterMs === null ? `no time for another attempt (${leftText})` : `its Retry-After of ${Math.round(retryAfterMs)} ms is longer than the ${leftText}`;
+}
+
+export function exitBackoffDelay(attempt: number): number {
+  const span = Math.min(EXIT_BACKOFF_MAX_MS, EXIT_BACKOFF_MIN_MS * 2 ** attempt) - EXIT_BACKOFF_MIN_MS;
+  return EXIT_BACKOFF_MIN_MS + Math.random() * span;
+}
+
+/**
+ * Where a batch that cannot be delivered goes. This is the spool's place: once there is one, a
+ * sealed batch given up here is written to disk (and counted as spooled) rather than dropped.
+ * Until then it is dropped, counted, and said once on stderr.
+ */
+function giveUp(s: SenderState, batch: Batch, attempts: number, failure: string): void {
+  dropCounted(s, batch.items, batch.kind, batch.counters, `after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${failure}`, false);
+}
+
+/**
+ * Counts items that will not be sent (given up, or never sealed because the exit budget ran
+ * out) and says so on stderr the first time. Unless the caller already recorded the failure
+ * itself as the last error (a batch given up: the endpoint's own words), this is recorded.
+ */
+export function dropCounted(s: SenderState, items: number, kind: string, counters: ItemCounters, why: string, recordAsLastError = true): void {
+  addStat(s.views, counters.dropped, items);
+  const text = `dropped ${items} ${kind} items ${why}`;
+  if (recordAsLastError) setLastError(s.views, text);
+  if (s.debug || !s.reported.has('gave-up')) {
+    s.reported.add('gave-up');
+    writeStderr(`${text} (counted in stats().${counters === METRICS_COUNTERS ? 'metricsDropped' : 'droppedSendFailed'})`);
+  }
+}
+
+function isConnectFailure(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && CONNECT_FAILURES.has(code)) return true;
+  }
+  return false;
 }
 
 export function isRetryableStatus(status: number): boolean {
@@ -112,15 +220,15 @@ function adviceFor(status: number): string {
   return '';
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted || ms <= 0) return Promise.resolve();
+function sleep(ms: number, signal: AbortSignal | null): Promise<void> {
+  if (signal?.aborted || ms <= 0) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done(): void {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
+      signal?.removeEventListener('abort', done);
       resolve();
     }
-    signal.addEventListener('abort', done, { once: true });
+    signal?.addEventListener('abort', done, { once: true });
   });
 }

@@ -4,7 +4,7 @@
  * It only says what happened; whether to retry is the sender's business.
  */
 import { rootCertificates } from 'node:tls';
-import { Pool } from 'undici';
+import { Pool } from './undici-pool';
 import { readAnswerBody } from './answer-body';
 import type { BodyLimits } from './answer-body';
 

@@ -1,13 +1,15 @@
 /**
  * End to end through real child processes: a script records spans with recordSpan and ends on
  * its own or with process.exit(0), never calling down(); a loopback receiver built on src/wire
- * must get every span, with the right values.
+ * must get every span, with the right values, within the default exit budget (2 s), which is
+ * what an application gets. It must hold on a busy machine too: docs/benchmarks.md shows these
+ * tests passing while two processes spin on both cores.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { loadPrivateKey } from '../../src/wire/envelope';
 import type { WireSpan } from '../../src/wire/batch-codec';
-import { EXIT_BUDGET_MS, exitBudgetEnv, runFixture } from '../helpers/child';
+import { runFixture } from '../helpers/child';
 import { startReceiver } from '../helpers/receiver';
 import type { Receiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
@@ -17,6 +19,10 @@ import { fileTimeout } from '../helpers/file-timeout';
 fileTimeout(120_000);
 
 const SPANS = 50_000;
+/** TERACRON_EXIT_TIMEOUT_MS's default; the environment below leaves it unset. */
+const DEFAULT_EXIT_BUDGET_MS = 2_000;
+/** Only bounds a failure: a child that hangs is killed after this. */
+const CHILD_TIMEOUT_MS = 30_000;
 const BASE = 1_721_500_000_000;
 const vectors = envelopeVectors();
 let receiver: Receiver;
@@ -54,7 +60,7 @@ function expectEveryFixtureSpan(spans: WireSpan[]): void {
 }
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
-  return { TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: receiver.url, ...exitBudgetEnv, SPANS: String(SPANS), ...extra };
+  return { TERACRON_API_KEY: vectors.api_key, TERACRON_DOMAIN: receiver.url, SPANS: String(SPANS), ...extra };
 }
 
 for (const [label, extra] of [
@@ -66,7 +72,7 @@ for (const [label, extra] of [
   test(`every one of 50,000 spans arrives with its values when the script ${label}`, async () => {
     const before = receiver.requests.length;
     receiver.spans.length = 0;
-    const result = await runFixture('record-spans', env(extra), 2 * EXIT_BUDGET_MS);
+    const result = await runFixture('record-spans', env(extra), CHILD_TIMEOUT_MS);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, '', 'nothing on stderr');
     expectEveryFixtureSpan(receiver.spans);
@@ -87,21 +93,22 @@ for (const [label, extra] of [
   });
 }
 
-test('with no receiver listening, the script exits well within its exit budget and counts every span as dropped', async () => {
+test('with no receiver listening, the script exits in under a second and counts every span as dropped', async () => {
   const port = await closedPort();
-  // 20 attempts with backoff would keep a batch busy for minutes, so only the exit mode (one more
-  // attempt per batch, no sleep) lets the script end before its budget, with nothing pending.
-  const result = await runFixture('record-spans', env({ TERACRON_DOMAIN: `http://127.0.0.1:${port}`, TERACRON_MAX_SEND_ATTEMPTS: '20', END: 'return' }), 2 * EXIT_BUDGET_MS);
+  // 20 attempts with backoff would keep a batch busy for minutes; at exit a refused connection
+  // is retried twice in all, then the endpoint counts as down and what is left is counted unsent.
+  const result = await runFixture('record-spans', env({ TERACRON_DOMAIN: `http://127.0.0.1:${port}`, TERACRON_MAX_SEND_ATTEMPTS: '20', END: 'return' }), CHILD_TIMEOUT_MS);
   assert.equal(result.code, 0);
   const recordedAt = (result.lines.find((line) => 'recordedAt' in line) as { recordedAt: number }).recordedAt;
   const lingered = result.exitedAt - recordedAt;
-  assert.ok(lingered < EXIT_BUDGET_MS, `exited ${lingered} ms after recording: the exit waited out its ${EXIT_BUDGET_MS} ms budget`);
+  assert.ok(lingered < DEFAULT_EXIT_BUDGET_MS / 2, `exited ${lingered} ms after recording: refused connections are spending the ${DEFAULT_EXIT_BUDGET_MS} ms exit budget`);
   const stats = (result.lines.find((line) => 'stats' in line) as { stats: Record<string, unknown> }).stats;
   assert.equal(stats.produced, SPANS);
   assert.equal(stats.sent, 0);
   assert.equal(stats.droppedSendFailed, SPANS);
   assert.equal(stats.pending, 0);
   assert.match(String(stats.lastError), /ECONNREFUSED/);
-  // A batch first tried while the script was still recording gets its one more attempt at exit.
-  assert.match(result.stderr, /^\[teracron\] dropped \d+ trace items after [12] attempts?: .*ECONNREFUSED/m);
+  // Said once, whichever batch was given up first: after its attempts, or unsent once the endpoint counted as down.
+  assert.match(result.stderr, /^\[teracron\] dropped \d+ trace items (after \d+ attempts?|unsent): .*ECONNREFUSED/m);
+  assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
 });

@@ -20,7 +20,7 @@ export interface Reply {
   status: number;
   headers?: Record<string, string>;
   body?: string;
-  /** Answer this long after the request arrived: a slow endpoint. Its spans count on arrival. */
+  /** Answer this long after the request arrived and was stored: a slow endpoint. Its spans count on arrival. */
   delayMs?: number;
 }
 
@@ -59,6 +59,7 @@ export async function startReceiver(privateKey: KeyObject, respond?: (index: num
   const batchIds: string[] = [];
   const metricsRequests: Receiver['metricsRequests'] = [];
   const metrics: MetricsEntry[] = [];
+  const delayed = new Set<NodeJS.Timeout>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -88,8 +89,12 @@ export async function startReceiver(privateKey: KeyObject, respond?: (index: num
       res.writeHead(status, { 'content-type': 'application/json', ...reply.headers });
       res.end(reply.body ?? JSON.stringify({ accepted: batch === null ? 0 : 1 }));
     };
-    if (reply.delayMs === undefined) answer();
-    else setTimeout(answer, reply.delayMs);
+    if (reply.delayMs === undefined) return answer();
+    const timer = setTimeout(() => {
+      delayed.delete(timer);
+      answer();
+    }, reply.delayMs);
+    delayed.add(timer);
   }
   function handleMetrics(res: ServerResponse, body: Buffer): void {
     let batch: MetricsBatch | null = null;
@@ -117,6 +122,7 @@ export async function startReceiver(privateKey: KeyObject, respond?: (index: num
     batchIds,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const timer of delayed) clearTimeout(timer);
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -14,6 +14,7 @@ import { loadPrivateKey, loadPublicKey, openEnvelope } from '../../src/wire/enve
 import { BACKLOG_BATCH_ITEMS, MAX_IN_FLIGHT, createBatcher, pumpAll, settle } from '../../src/worker/batcher';
 import type { BatcherState } from '../../src/worker/batcher';
 import type { PostResult, Transport } from '../../src/worker/transport';
+import { createSender } from '../../src/worker/sender';
 import { createWallClock } from '../../src/worker/wall-clock';
 import { fileTimeout } from '../helpers/file-timeout';
 import { envelopeVectors } from '../helpers/vectors';
@@ -62,7 +63,7 @@ function setup(): { b: BatcherState; rec: Recorder; posts: Post[]; held: { value
     format: 'msgpack',
     batchSize: BATCH_SIZE,
     emitLifecycleEvents: false,
-    sender: { views: reader.views, transport: heldTransport(posts, held), maxAttempts: 1, debug: false, final: false, finalSignal: new AbortController(), reported: new Set() },
+    sender: createSender({ views: reader.views, transport: heldTransport(posts, held), maxAttempts: 1, debug: false }),
   });
   return { b, rec: createRecorder(sab), posts, held };
 }
