@@ -93,6 +93,9 @@ function assertRsa4096(key: KeyObject, kind: 'public' | 'private'): void {
   }
 }
 
+/** Plaintext encrypted per update() call by sealEnvelope. */
+const SEAL_SLICE_BYTES = 64 * 1024;
+
 export function sealEnvelope(plaintext: Uint8Array, publicKey: KeyObject): Buffer {
   const out = Buffer.allocUnsafe(ENVELOPE_OVERHEAD + plaintext.byteLength);
   // Its own allocation rather than randomBytes, so zeroing it cannot touch a shared pool.
@@ -105,9 +108,15 @@ export function sealEnvelope(plaintext: Uint8Array, publicKey: KeyObject): Buffe
     const cipher = createCipheriv('aes-256-gcm', aesKey, out.subarray(IV_OFFSET, TAG_OFFSET), {
       authTagLength: ENVELOPE_TAG_BYTES,
     });
-    const written = cipher.update(plaintext).copy(out, CIPHERTEXT_OFFSET);
+    // In slices: update() returns a new buffer each time, and one the size of a whole batch is
+    // fresh memory the kernel must fault in page by page (20 ms of a 1.7 MB batch here, cold,
+    // against under 2 ms in 64 KiB slices, whose buffers malloc hands back and reuses).
+    let written = CIPHERTEXT_OFFSET;
+    for (let at = 0; at < plaintext.byteLength; at += SEAL_SLICE_BYTES) {
+      written += cipher.update(plaintext.subarray(at, at + SEAL_SLICE_BYTES)).copy(out, written);
+    }
     // GCM is a stream mode: final() emits nothing, but it must run before the tag exists.
-    cipher.final().copy(out, CIPHERTEXT_OFFSET + written);
+    cipher.final().copy(out, written);
     cipher.getAuthTag().copy(out, TAG_OFFSET);
     return out;
   } finally {
