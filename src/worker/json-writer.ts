@@ -33,6 +33,32 @@ function writeByte(o: OutBuffer, byte: number): void {
   o.buf[o.pos++] = byte;
 }
 
+const NULL = Buffer.from('null');
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
+
+/**
+ * A safe integer's decimal digits, as String() writes them (-0 as 0). Timestamps, counts and
+ * ids are most of a span's numbers; written digit by digit they need no string and no call
+ * into C++, which counted for a tenth of the worker's time encoding a cold exit batch.
+ */
+function writeInteger(o: OutBuffer, value: number): void {
+  let rest = Math.abs(value);
+  let digits = 1;
+  for (let t = rest; t >= 10; t = Math.floor(t / 10)) digits++;
+  const negative = value < 0;
+  reserve(o, digits + 1);
+  const buf = o.buf;
+  if (negative) buf[o.pos++] = 0x2d;
+  let p = o.pos + digits;
+  o.pos = p;
+  do {
+    const next = Math.floor(rest / 10);
+    buf[--p] = 0x30 + (rest - next * 10);
+    rest = next;
+  } while (rest > 0);
+}
+
 function writeAscii(o: OutBuffer, text: string): void {
   reserve(o, text.length);
   o.pos += o.buf.write(text, o.pos, 'latin1');
@@ -122,13 +148,14 @@ export const jsonWriter: ItemWriter = {
     o.pos = p;
   },
   number(o, value) {
-    writeAscii(o, Number.isFinite(value) ? String(value) : 'null');
+    if (Number.isSafeInteger(value)) writeInteger(o, value);
+    else writeAscii(o, Number.isFinite(value) ? String(value) : 'null');
   },
   boolean(o, value) {
-    writeAscii(o, value ? 'true' : 'false');
+    writeBytes(o, value ? TRUE : FALSE);
   },
   nil(o) {
-    writeAscii(o, 'null');
+    writeBytes(o, NULL);
   },
   value(o, value) {
     writeBytes(o, encodeWireValue(value, 'json'));

@@ -15,6 +15,8 @@ import type { WireEvent, WireFormat, WireResource, WireSpan } from '../../src/wi
 import { createItemBatch, finishItemBatch, resetItemBatch } from '../../src/worker/item-batch';
 import type { ItemBatch } from '../../src/worker/item-batch';
 import { encodeEvent, encodeSpan } from '../../src/worker/record-encoder';
+import { createOutBuffer } from '../../src/worker/item-writer';
+import { jsonWriter } from '../../src/worker/json-writer';
 import { decodeEvent, decodeSpan } from '../../src/worker/records';
 import { createWallClock } from '../../src/worker/wall-clock';
 import { Unpackr } from 'msgpackr';
@@ -159,5 +161,17 @@ test('a reused batch starts empty, with its own batch_id and item count', () => 
       resetItemBatch(batch);
     }
     assert.notEqual(ids[0], ids[1]);
+  }
+});
+
+test('JSON numbers are written as JSON.stringify writes them, integers digit by digit included', () => {
+  const out = createOutBuffer(8);
+  const edges = [0, -0, 1, 9, 10, -1, -10, 99, 100, T0, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53, 1.5, -0.25, 1e21, 5e-7, Number.NaN, Number.POSITIVE_INFINITY];
+  // A fixed spread of magnitudes rather than random ones, so a failure names the same value every run.
+  const spread = Array.from({ length: 54 }, (_, bits) => [2 ** bits - 1, -(2 ** bits) + 3, Math.floor(2 ** bits / 3)]).flat();
+  for (const value of [...edges, ...spread]) {
+    out.pos = 0;
+    jsonWriter.number(out, value);
+    assert.equal(out.buf.toString('latin1', 0, out.pos), JSON.stringify(value), `the number ${value}`);
   }
 });
