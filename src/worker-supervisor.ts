@@ -171,6 +171,10 @@ export class WorkerSupervisor {
       // The worker allocates a batch's objects and drops them at once; without a cap its young
       // generation grows to tens of MiB under load (measured by bench/memory), with no gain.
       resourceLimits: { maxYoungGenerationSizeMb: 8 },
+      // The worker only writes msgpack; msgpackr's native add-on speeds up reading, and finding
+      // and loading it was 30 ms of the worker's start, which a script that records and exits
+      // at once spends inside its exit budget.
+      env: { ...process.env, MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true' },
       closeTimeout: closeTimeoutMs,
     });
     // piscina emits 'error' for a worker that fails outside a task; unheard, it would throw here.
