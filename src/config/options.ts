@@ -124,8 +124,10 @@ export interface TeracronOptions {
   caFile?: string;
 
   /**
-   * This project's addition: milliseconds that process exit waits for the worker to ship what
-   * is buffered, 0–30000. Env: `TERACRON_EXIT_TIMEOUT_MS`. Default 2000.
+   * This project's addition: milliseconds that process exit (and a stop signal the app does not
+   * handle, and `down()`) spends shipping what is buffered, retrying failed batches with short
+   * backoffs, 0–30000. What is still unsent then is counted as dropped. Env:
+   * `TERACRON_EXIT_TIMEOUT_MS`. Default 2000.
    */
   exitTimeoutMs?: number;
 
