@@ -82,7 +82,9 @@ test('a pass that began with a small backlog sends larger batches once a batch h
   held.value = true;
   record(rec, 2_000);
   const pumping = pass(b);
-  await waitFor(`${MAX_IN_FLIGHT} posts in flight`, () => posts.length >= MAX_IN_FLIGHT);
+  // Until the pass waits for a slot: the batcher yields after each request starts, so answering
+  // the moment the fourth post appears could free a slot before it ever had to wait.
+  await waitFor(`${MAX_IN_FLIGHT} posts in flight and the pass waiting for a slot`, () => posts.length >= MAX_IN_FLIGHT && b.slotWaits > 0);
   // While the endpoint holds those, the pass waits for a slot instead of filling more small batches.
   assert.deepEqual(posts.map((p) => p.spans), Array(MAX_IN_FLIGHT).fill(BATCH_SIZE));
   held.value = false;
@@ -104,7 +106,9 @@ test('batches stay large for the pass after a wait, and return to traceBatchSize
   held.value = true;
   record(rec, 1_000);
   const pumping = pass(b);
-  await waitFor(`${MAX_IN_FLIGHT} posts in flight`, () => posts.length >= MAX_IN_FLIGHT);
+  // Until the pass waits for a slot: the batcher yields after each request starts, so answering
+  // the moment the fourth post appears could free a slot before it ever had to wait.
+  await waitFor(`${MAX_IN_FLIGHT} posts in flight and the pass waiting for a slot`, () => posts.length >= MAX_IN_FLIGHT && b.slotWaits > 0);
   held.value = false;
   for (const post of posts) post.answer();
   await pumping;
