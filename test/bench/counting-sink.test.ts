@@ -15,6 +15,7 @@ import type { SinkCount, SinkMessage, SinkRequest } from '../../bench/counting-s
 import { describeUnreadable } from '../../bench/ingest-reader';
 import { benchProject } from '../../bench/project';
 import { fileTimeout } from '../helpers/file-timeout';
+import { EXIT_BUDGET_MS } from '../helpers/child';
 
 fileTimeout(120_000);
 
@@ -40,7 +41,7 @@ test('the counting sink counts an agent\'s spans and its exit metrics batch, and
   const { child, url } = await startSink(project.pemPath);
   t.after(() => child.kill());
 
-  const client = new TeracronClient({ apiKey: project.apiKey, domain: url }).start();
+  const client = new TeracronClient({ apiKey: project.apiKey, domain: url, exitTimeoutMs: EXIT_BUDGET_MS }).start();
   for (let i = 0; i < 25; i++) client.recordSpan({ workflow: 'sink-test', operation: `op-${i}` });
   await client.stop();
   const stats = client.stats();

@@ -9,6 +9,7 @@ import { startReceiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
 import { repoRoot } from '../../support/repo-root';
 import { fileTimeout } from '../helpers/file-timeout';
+import { EXIT_BUDGET_MS } from '../helpers/child';
 
 fileTimeout(60_000);
 
@@ -21,7 +22,7 @@ test('down() without up() resolves and does nothing', async () => {
 
 test('up() is idempotent and down() flushes what was recorded before it', async () => {
   const receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
-  const first = up({ apiKey: vectors.api_key, domain: receiver.url });
+  const first = up({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS });
   const second = up({ apiKey: 'ignored once running' });
   assert.equal(second, first);
   assert.equal(getClient(), first);
@@ -47,7 +48,7 @@ test('a missing key makes up() throw a TeracronConfigError that says how to fix 
 
 test('new TeracronClient(opts).start()/stop() is the explicit form', async () => {
   const receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
-  const client = new TeracronClient({ apiKey: vectors.api_key, domain: receiver.url });
+  const client = new TeracronClient({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS });
   assert.equal(client.recordSpan({ workflow: 'w' }), false, 'not started yet');
   assert.equal(client.start(), client);
   assert.equal(client.start(), client, 'start() twice is harmless');

@@ -10,7 +10,7 @@ import { loadPrivateKey } from '../../src/wire/envelope';
 import { startReceiver } from '../helpers/receiver';
 import type { Reply } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
-import { runFixture } from '../helpers/child';
+import { EXIT_BUDGET_MS, runFixture } from '../helpers/child';
 import { fileTimeout } from '../helpers/file-timeout';
 
 fileTimeout(120_000);
@@ -20,7 +20,7 @@ const privateKey = loadPrivateKey(vectors.private_key_pem);
 
 // Metrics off: these tests count requests, retries and batches of spans alone.
 function client(url: string, extra: Record<string, unknown> = {}): TeracronClient {
-  return new TeracronClient({ apiKey: vectors.api_key, domain: url, metricsEnabled: false, ...extra }).start();
+  return new TeracronClient({ apiKey: vectors.api_key, domain: url, exitTimeoutMs: EXIT_BUDGET_MS, metricsEnabled: false, ...extra }).start();
 }
 
 function recordSpans(c: TeracronClient, count: number): void {

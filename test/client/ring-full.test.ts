@@ -9,6 +9,7 @@ import { loadPrivateKey } from '../../src/wire/envelope';
 import { startReceiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
 import { fileTimeout } from '../helpers/file-timeout';
+import { EXIT_BUDGET_MS } from '../helpers/child';
 
 fileTimeout(60_000);
 
@@ -16,7 +17,7 @@ const vectors = envelopeVectors();
 
 test('with a 4 KiB ring and a fast producer, produced == delivered + dropped, exactly', async () => {
   const receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
-  const client = new TeracronClient({ apiKey: vectors.api_key, domain: receiver.url, ringBytes: 4096, traceBatchSize: 20 }).start();
+  const client = new TeracronClient({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS, ringBytes: 4096, traceBatchSize: 20 }).start();
   let accepted = 0;
   // Produce in bursts with short pauses, so the worker drains some of it while drops happen.
   for (let burst = 0; burst < 200; burst++) {

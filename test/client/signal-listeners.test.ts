@@ -11,6 +11,7 @@ import { startReceiver } from '../helpers/receiver';
 import type { Receiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
 import { fileTimeout } from '../helpers/file-timeout';
+import { EXIT_BUDGET_MS } from '../helpers/child';
 
 fileTimeout(60_000);
 
@@ -32,7 +33,7 @@ function counts(): Record<string, number> {
 test('with no app handler, up() listens to SIGTERM, SIGINT and SIGHUP, and down() leaves the listeners as they were', async () => {
   const before = counts();
   assert.deepEqual([before.SIGTERM, before.SIGINT, before.SIGHUP], [0, 0, 0], 'precondition: this process has no signal handler');
-  up({ apiKey: vectors.api_key, domain: receiver.url });
+  up({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS });
   for (const signal of STOP_SIGNALS) assert.equal(process.listenerCount(signal), 1, signal);
   await down();
   assert.deepEqual(counts(), before);
@@ -40,7 +41,7 @@ test('with no app handler, up() listens to SIGTERM, SIGINT and SIGHUP, and down(
 
 test('an app handler added later replaces the agent\'s listener, and the agent returns when the app removes it', async () => {
   const before = counts();
-  up({ apiKey: vectors.api_key, domain: receiver.url });
+  up({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS });
   const app = (): void => {};
   process.on('SIGTERM', app);
   await settled();
@@ -60,7 +61,7 @@ test('a handler the app had before up() is left alone, and a once() handler coun
   process.on('SIGINT', app);
   process.once('SIGHUP', app);
   try {
-    up({ apiKey: vectors.api_key, domain: receiver.url });
+    up({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS });
     await settled();
     assert.deepEqual(process.listeners('SIGINT'), [app]);
     assert.deepEqual(process.listeners('SIGHUP'), [app]);

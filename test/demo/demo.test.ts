@@ -76,13 +76,16 @@ test('the collector holds the shop\'s requests as runs of the shop workflow, wit
   for (const failedRun of failed) {
     assert.equal(failedRun.operation, 'POST /checkout');
     // The earliest-started failed span, to the millisecond: the request span, or one below it that started in the same one.
-    assert.match(failedRun.error_summary ?? '', /^(PaymentDeclinedError|CardDeclinedError|InventoryTimeoutError|QueryTimeoutError): \S/);
+    // PaymentsUnavailableError is not scripted: the payments service missed the shop's 3 s timeout,
+    // which a machine loaded enough does cause; the shop reports it like any other failure.
+    assert.match(failedRun.error_summary ?? '', /^(PaymentDeclinedError|CardDeclinedError|InventoryTimeoutError|QueryTimeoutError|PaymentsUnavailableError): \S/);
     const spans = store.traceSpans(slug, failedRun.trace_id);
     const root = spans.find((span) => span.parent_span_id === null)!;
     assert.equal(root.status, 'failed');
-    assert.match(root.error_type ?? '', /^(PaymentDeclinedError|InventoryTimeoutError)$/);
+    assert.match(root.error_type ?? '', /^(PaymentDeclinedError|InventoryTimeoutError|PaymentsUnavailableError)$/);
     assert.equal(root.metadata['http.error_type'], root.error_type);
-    assert.equal(root.metadata['http.status_code'], root.error_type === 'PaymentDeclinedError' ? 402 : 503);
+    const expectedStatus = { PaymentDeclinedError: 402, InventoryTimeoutError: 503, PaymentsUnavailableError: 502 }[root.error_type!];
+    assert.equal(root.metadata['http.status_code'], expectedStatus);
     assert.ok((root.error_message ?? '').length > 0);
     const placeOrder = spans.find((span) => span.operation === 'placeOrder')!;
     assert.deepEqual([placeOrder.workflow, placeOrder.status, placeOrder.parent_span_id], ['checkout', 'failed', root.span_id]);

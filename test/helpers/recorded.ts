@@ -13,6 +13,7 @@ import { startReceiver } from './receiver';
 import type { Receiver } from './receiver';
 import { envelopeVectors } from './vectors';
 import { waitFor } from './wait';
+import { EXIT_BUDGET_MS } from './child';
 
 const REQUEST_START = 'http.server.request.start';
 
@@ -28,7 +29,7 @@ export async function recordedSpans(options: TeracronOptions, work: (receiver: R
     response.once('close', () => open.delete(response));
   };
   subscribe(REQUEST_START, onRequest);
-  up({ apiKey: vectors.api_key, domain: receiver.url, ...options });
+  up({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS, ...options });
   if (instrument) instrumentHttp();
   try {
     await work(receiver);

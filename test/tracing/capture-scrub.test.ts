@@ -11,6 +11,7 @@ import { startReceiver } from '../helpers/receiver';
 import type { Receiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
 import { fileTimeout } from '../helpers/file-timeout';
+import { EXIT_BUDGET_MS } from '../helpers/child';
 
 fileTimeout(120_000);
 
@@ -21,7 +22,7 @@ let receiver: Receiver | null = null;
 async function session(options: Partial<TeracronOptions>, body: () => unknown): Promise<Receiver> {
   const r = await startReceiver(loadPrivateKey(vectors.private_key_pem));
   receiver = r;
-  up({ apiKey: vectors.api_key, domain: r.url, ...options });
+  up({ apiKey: vectors.api_key, domain: r.url, exitTimeoutMs: EXIT_BUDGET_MS, ...options });
   await body();
   await down();
   await r.close();

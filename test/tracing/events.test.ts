@@ -6,6 +6,7 @@ import { loadPrivateKey } from '../../src/wire/envelope';
 import { startReceiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
 import { fileTimeout } from '../helpers/file-timeout';
+import { EXIT_BUDGET_MS } from '../helpers/child';
 
 fileTimeout(60_000);
 
@@ -13,7 +14,7 @@ const vectors = envelopeVectors();
 
 test('an event inside a span carries its trace, span and workflow; outside, none', async () => {
   const receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
-  const client = up({ apiKey: vectors.api_key, domain: receiver.url });
+  const client = up({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS });
   const recordedFrom = Date.now();
   withSpan('orders', { operation: 'place' }, () => {
     assert.equal(event({ name: 'order.placed', type: 'info', message: 'order 7', metadata: { total: 9.5 } }), true);
@@ -38,7 +39,7 @@ test('an event inside a span carries its trace, span and workflow; outside, none
 
 test('with traceEmitEvents, the worker derives started/completed/failed events from the spans', async () => {
   const receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
-  const client = up({ apiKey: vectors.api_key, domain: receiver.url, traceEmitEvents: true });
+  const client = up({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS, traceEmitEvents: true });
   const step = trace('lifecycle', function step() {
     throw new Error('step broke');
   });

@@ -6,7 +6,7 @@ import { formatTraceHeader, formatTraceparent, parseTraceHeader, parseTraceparen
 import { idWordsFrom, idWordsToHex } from '../../src/recorder/ids';
 import { loadPrivateKey } from '../../src/wire/envelope';
 import { directContext } from '../../src/tracing/context';
-import { exitBudgetEnv, runFixture } from '../helpers/child';
+import { EXIT_BUDGET_MS, exitBudgetEnv, runFixture } from '../helpers/child';
 import { startReceiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
 import { fileTimeout } from '../helpers/file-timeout';
@@ -44,7 +44,7 @@ for (const [label, extraEnv] of [
 ] as const) {
 test(`a header round trip across two processes: the child continues the parent's trace${label}`, async () => {
   const receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
-  up({ apiKey: vectors.api_key, domain: receiver.url });
+  up({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS });
   let header = '';
   await trace('upstream', async function callDownstream() {
     header = getTraceHeader()!;
@@ -72,7 +72,7 @@ test('on Node 20 the direct AsyncLocalStorage slot is in use', () => {
 
 test('setTraceHeader enters the trace for the rest of the async scope', async () => {
   const receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
-  up({ apiKey: vectors.api_key, domain: receiver.url });
+  up({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS });
   await (async () => {
     assert.equal(setTraceHeader(`${TRACE}:${SPAN}`), true);
     await new Promise((resolve) => setTimeout(resolve, 1));
@@ -132,7 +132,7 @@ test('formatTraceparent writes version 00, the trace id, the last 16 hex of the 
 test('getTraceparent: null outside a trace; in a span, its trace and the last 16 hex of its span id, flag 01', async () => {
   assert.equal(getTraceparent(), null);
   const receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
-  up({ apiKey: vectors.api_key, domain: receiver.url });
+  up({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS });
   let inside: { header: string | null; traceparent: string | null; traceId: string | null; spanId: string | null } | null = null;
   withSpan('w3c', (span) => {
     inside = { header: getTraceHeader(), traceparent: getTraceparent(), traceId: span.traceId, spanId: span.spanId };
@@ -147,7 +147,7 @@ test('getTraceparent: null outside a trace; in a span, its trace and the last 16
 
 test('getTraceparent in an unsampled trace has flag 00 and a non-zero parent-id', async () => {
   const receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
-  up({ apiKey: vectors.api_key, domain: receiver.url, traceSampleRate: 0 });
+  up({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS, traceSampleRate: 0 });
   let traceparent: string | null = null;
   let header: string | null = null;
   withSpan('unsampled', () => {

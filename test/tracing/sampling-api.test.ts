@@ -11,6 +11,7 @@ import { startReceiver } from '../helpers/receiver';
 import type { Receiver } from '../helpers/receiver';
 import { envelopeVectors, samplingVectors } from '../helpers/vectors';
 import { fileTimeout } from '../helpers/file-timeout';
+import { EXIT_BUDGET_MS } from '../helpers/child';
 
 fileTimeout(120_000);
 
@@ -31,7 +32,7 @@ test('at each vector rate, a trace continued from a header is recorded exactly w
   const rates = [...new Set(cases.map((c) => c.rate))];
   for (const rate of rates) {
     receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
-    up({ apiKey: vectors.api_key, domain: receiver.url, traceSampleRate: rate });
+    up({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS, traceSampleRate: rate });
     const step = trace('vector-sampling', function step() {});
     const ofRate = cases.filter((c) => c.rate === rate);
     for (const c of ofRate) continueTrace(c.trace_id, () => step());
@@ -44,7 +45,7 @@ test('at each vector rate, a trace continued from a header is recorded exactly w
 
 test('rate 0.25 over 20,000 traces keeps 25% ± 1.5% of them, whole trees only', async () => {
   receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
-  up({ apiKey: vectors.api_key, domain: receiver.url, traceSampleRate: 0.25 });
+  up({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS, traceSampleRate: 0.25 });
   const leaf = trace('quarter', function leaf() {});
   const middle = trace('quarter', function middle() {
     leaf();
@@ -68,7 +69,7 @@ test('rate 0.25 over 20,000 traces keeps 25% ± 1.5% of them, whole trees only',
 
 test('an unsampled trace runs the function as it is, records nothing, and still propagates its trace id', async () => {
   receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
-  const client = up({ apiKey: vectors.api_key, domain: receiver.url, traceSampleRate: 0 });
+  const client = up({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS, traceSampleRate: 0 });
   let header: string | null = null;
   const inner = trace('unsampled', function inner(x: number) {
     header = getTraceHeader();
@@ -88,7 +89,7 @@ test('an unsampled trace runs the function as it is, records nothing, and still 
 
 test('tracingEnabled: false makes every wrapper a pass-through', async () => {
   receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
-  const client = up({ apiKey: vectors.api_key, domain: receiver.url, tracingEnabled: false });
+  const client = up({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS, tracingEnabled: false });
   const add = trace('disabled', function add(this: { k: number }, a: number) {
     return this.k + a;
   });

@@ -13,6 +13,7 @@ import { startReceiver } from '../helpers/receiver';
 import type { Receiver } from '../helpers/receiver';
 import { envelopeVectors } from '../helpers/vectors';
 import { fileTimeout } from '../helpers/file-timeout';
+import { EXIT_BUDGET_MS } from '../helpers/child';
 
 fileTimeout(120_000);
 
@@ -22,7 +23,7 @@ let client: TeracronClient;
 
 before(async () => {
   receiver = await startReceiver(loadPrivateKey(vectors.private_key_pem));
-  client = up({ apiKey: vectors.api_key, domain: receiver.url });
+  client = up({ apiKey: vectors.api_key, domain: receiver.url, exitTimeoutMs: EXIT_BUDGET_MS });
 });
 
 after(async () => {
