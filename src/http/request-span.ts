@@ -26,7 +26,7 @@ import type { IdWords } from '../recorder/ids';
 import { STATUS_FAILED } from '../ring/layout';
 import { TraceScope, contextSlot, readContext, writeContext } from '../tracing/context';
 import type { ContextSlot } from '../tracing/context';
-import { listenPlain } from '../tracing/event-emitter';
+import { closePlainWindow, listenPlain } from '../tracing/event-emitter';
 import { TRACE_HEADER, formatTraceHeader } from '../tracing/propagation';
 import { ActiveSpan, describeError } from '../tracing/span';
 import { closeSpan, tracer } from '../tracing/tracer';
@@ -172,6 +172,7 @@ const ABORTED_MESSAGE = 'the client closed the connection before the response wa
 
 function endRequest(span: ServerSpan, req: IncomingMessage, res: ServerResponse, aborted: boolean): void {
   span.done = true;
+  closePlainWindow(res);
   const slot = span.slot;
   if (slot !== null && readContext(slot) === span) writeContext(slot, undefined);
   const method = req.method ?? 'GET';

@@ -40,6 +40,42 @@ export function listenPlain(emitter: EventEmitter, event: string | symbol, liste
   plainOn.call(emitter, event, listener);
 }
 
+/**
+ * Emitters whose registrations stay plain for a moment although a context is current: Node's
+ * own listeners for a request (see plainUntilFinishListener). Two slots, compared by identity,
+ * so that the check costs every other registration two comparisons.
+ */
+const plainWindow: { response: EventEmitter | null; socket: EventEmitter | null } = { response: null, socket: null };
+
+/**
+ * Between `http.server.request.start` (where the request's span becomes current) and the
+ * 'request' event, Node registers two listeners of its own for the request: the socket's
+ * 'close' (assignSocket) and the response's 'finish' (resOnFinish), the latter last. Wrapped,
+ * they would cost every request a SpanScope and two wrappers, and carry the span into the
+ * connection's keep-alive timer; they need no context, so they are registered as without the
+ * agent. The window closes at that 'finish' registration, before any code of the app runs, or
+ * at the latest when the span ends (closePlainWindow).
+ */
+export function plainUntilFinishListener(response: EventEmitter, socket: EventEmitter | null): void {
+  plainWindow.response = response;
+  plainWindow.socket = socket;
+}
+
+export function closePlainWindow(response: EventEmitter): void {
+  if (plainWindow.response === response) {
+    plainWindow.response = null;
+    plainWindow.socket = null;
+  }
+}
+
+function inPlainWindow(emitter: EventEmitter, event: string | symbol): boolean {
+  if (emitter === plainWindow.response) {
+    if (event === 'finish') closePlainWindow(emitter);
+    return true;
+  }
+  return emitter === plainWindow.socket;
+}
+
 export function installEmitterContext(): void {
   if (installed) return;
   installed = true;
@@ -47,7 +83,7 @@ export function installEmitterContext(): void {
   const persistent = (register: Register): Register =>
     function (this: EventEmitter, event, listener) {
       const context = storage.getStore();
-      if (context === undefined || typeof listener !== 'function' || 'listener' in listener) return register.call(this, event, listener);
+      if (context === undefined || typeof listener !== 'function' || 'listener' in listener || inPlainWindow(this, event)) return register.call(this, event, listener);
       return register.call(this, event, inContext(keep(context), listener));
     };
   // Registered through this.on / this.prependListener, as Node's own once does, so subclass

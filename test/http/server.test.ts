@@ -219,6 +219,30 @@ test('requests one after the other on one keep-alive socket get separate traces,
   assert.equal(spans.length, 4, 'the untraced request recorded nothing');
 });
 
+test('Node\'s own listeners for a request are registered as without the agent; the handler\'s run in its span', async () => {
+  const wrapped = (listener: Function): boolean => 'listener' in listener;
+  let nodeFinish: boolean[] = [];
+  let nodeClose: boolean[] = [];
+  let handlerFinish: boolean[] = [];
+  let inFinish: string | null = 'not called';
+  let header: string | undefined;
+  await recorded({}, () =>
+    withServer((req, res) => {
+      nodeFinish = res.rawListeners('finish').map(wrapped);
+      nodeClose = req.socket.rawListeners('close').filter((listener) => listener.name === 'onServerResponseClose').map(wrapped);
+      res.on('finish', () => (inFinish = getTraceHeader()));
+      handlerFinish = res.rawListeners('finish').map(wrapped);
+      reply(res, 200, {});
+    }, async (server) => {
+      header = (await send(server.url)).headers['x-teracron-trace'] as string;
+    }),
+  );
+  assert.deepEqual(nodeFinish, [false], "Node's resOnFinish");
+  assert.deepEqual(nodeClose, [false], "Node's onServerResponseClose");
+  assert.deepEqual(handlerFinish, [false, true], "Node's, then the handler's, wrapped");
+  assert.equal(inFinish, header);
+});
+
 const PROBES = ['/nope', '/wp-login.php', '/.env', '/admin/config.php?debug=1', '/cgi-bin/test.cgi', '/users/42/secret', '/a/b/c/d/e/f'];
 
 test('paths answered 404 with no route named are one operation "METHOD <unmatched>", each keeping its path in http.path', async () => {
