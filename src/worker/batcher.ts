@@ -17,8 +17,10 @@ import type { RingReader } from '../ring/reader';
 import { addStat, setLastError } from '../ring/shared-stats';
 import { INGEST_PATHS, newBatchId } from '../wire/batch-codec';
 import type { WireFormat, WireResource } from '../wire/batch-codec';
-import { sealEnvelope } from '../wire/envelope';
+import { sealEnvelopeInto, sealedLength } from '../wire/envelope';
 import { writeStderr } from '../stderr';
+import { createEnvelopePool, returnEnvelopeBuffer, takeEnvelopeBuffer } from './envelope-pool';
+import type { EnvelopePool } from './envelope-pool';
 import { createItemBatch, finishItemBatch, resetItemBatch } from './item-batch';
 import type { ItemBatch } from './item-batch';
 import { lifecycleEvents } from './lifecycle-events';
@@ -70,11 +72,13 @@ export interface BatcherState {
   spanBytes: number;
   eventBytes: number;
   readonly inFlight: Set<Promise<void>>;
+  /** What batches are sealed into: one buffer per batch in flight, reused (envelope-pool.ts). */
+  readonly envelopes: EnvelopePool;
   /** Takes one record; true when a batch is full and must be dispatched. */
   readonly visit: (kindAndFlags: number, pos: number) => boolean;
 }
 
-export type BatcherInit = Omit<BatcherState, 'limit' | 'saturated' | 'slotWaits' | 'spans' | 'events' | 'recordedEvents' | 'spanBytes' | 'eventBytes' | 'inFlight' | 'visit'>;
+export type BatcherInit = Omit<BatcherState, 'limit' | 'saturated' | 'slotWaits' | 'spans' | 'events' | 'recordedEvents' | 'spanBytes' | 'eventBytes' | 'inFlight' | 'envelopes' | 'visit'>;
 
 export function createBatcher(init: BatcherInit): BatcherState {
   const b: BatcherState = {
@@ -88,6 +92,7 @@ export function createBatcher(init: BatcherInit): BatcherState {
     spanBytes: 0,
     eventBytes: 0,
     inFlight: new Set(),
+    envelopes: createEnvelopePool(MAX_IN_FLIGHT),
     visit: (kindAndFlags, pos) => {
       const kind = kindAndFlags & 0xff;
       const bytes = b.reader.views.i32[pos >> 2]!;
@@ -222,9 +227,9 @@ async function dispatch(b: BatcherState, kind: 'trace' | 'event', batch: ItemBat
     if (items > 0) dropCounted(b.sender, items, kind, TELEMETRY_COUNTERS, unsendable);
     return;
   }
-  let body: Uint8Array;
+  let sealed: SealedBatch;
   try {
-    body = sealEnvelope(finishItemBatch(batch, newBatchId()), b.publicKey);
+    sealed = sealBatch(b, finishItemBatch(batch, newBatchId()));
   } catch (err) {
     // Should never happen (the ring only carries encodable values); if it does, say so and count.
     const text = `could not encode a ${kind} batch of ${items} items: ${err instanceof Error ? err.message : String(err)}`;
@@ -235,7 +240,11 @@ async function dispatch(b: BatcherState, kind: 'trace' | 'event', batch: ItemBat
   } finally {
     resetItemBatch(batch);
   }
+  const { buffer, body } = sealed;
   const sending: Promise<void> = deliver(b.sender, { path: INGEST_PATHS[kind], kind, body, items, counters: TELEMETRY_COUNTERS }).finally(() => {
+    // Answered or given up, retries and all: the buffer is free for another batch (unless a
+    // socket may still be sending it), and back before the slot is, so the next batch finds it.
+    returnEnvelopeBuffer(b.envelopes, buffer, body);
     b.inFlight.delete(sending);
   });
   b.inFlight.add(sending);
@@ -244,4 +253,21 @@ async function dispatch(b: BatcherState, kind: 'trace' | 'event', batch: ItemBat
   // waited, and the receiver sat idle at the start of an exit (and a refused connection was
   // only noticed after four batches had been sealed for nothing).
   await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+interface SealedBatch {
+  /** The pooled buffer the envelope was sealed into, and the envelope: its start. */
+  buffer: Buffer;
+  body: Buffer;
+}
+
+function sealBatch(b: BatcherState, plaintext: Uint8Array): SealedBatch {
+  const buffer = takeEnvelopeBuffer(b.envelopes, sealedLength(plaintext.byteLength));
+  try {
+    return { buffer, body: sealEnvelopeInto(plaintext, b.publicKey, buffer) };
+  } catch (err) {
+    // Never posted, so nothing can be sending it.
+    returnEnvelopeBuffer(b.envelopes, buffer, buffer);
+    throw err;
+  }
 }

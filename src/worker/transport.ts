@@ -6,6 +6,7 @@
 import { rootCertificates } from 'node:tls';
 import { Pool } from './undici-pool';
 import { readAnswerBody } from './answer-body';
+import { notePosting } from './body-writes';
 import type { BodyLimits } from './answer-body';
 
 export interface TransportOptions {
@@ -62,6 +63,8 @@ export class Transport {
 
   /** Rejects only for network-level failures (refused, reset, timeout, TLS). */
   async post(path: string, body: Uint8Array): Promise<PostResult> {
+    // Bodies may be reused buffers: which sockets write this one decides when it is free again.
+    notePosting(body);
     const res = await this.#pool.request({ path, method: 'POST', headers: this.#headers, body });
     const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
     const ok = res.statusCode >= 200 && res.statusCode < 300;
