@@ -28,12 +28,13 @@ const PER_TICK = 20_000;
 const MIB = 1024 * 1024;
 const SUBJECT_TIMEOUT_MS = 60_000;
 
-interface Sink {
+export interface Sink {
   url: string;
   close(): Promise<void>;
 }
 
-async function startSink(): Promise<Sink> {
+/** A loopback endpoint that answers 202 to everything, without reading what it is sent. */
+export async function startSink(): Promise<Sink> {
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => res.writeHead(202).end());

@@ -2,9 +2,14 @@
  * HTTP to the endpoint: one undici Pool per origin, keep-alive, `timeoutS` on connect, headers
  * and the whole answer body, of which only the first few KiB are ever kept (answer-body.ts).
  * It only says what happened; whether to retry is the sender's business.
+ *
+ * undici is loaded, and the Pool made, at the first post: an idle agent may not send anything
+ * for a minute or more (metrics ship every flushDeadline), and undici's modules are 3.4 MiB of
+ * the idle process (bench/memory-account.ts). A script that records and exits pays the same
+ * load either way, once, before its first request.
  */
 import { rootCertificates } from 'node:tls';
-import { Pool } from './undici-pool';
+import type { Pool } from './undici-pool';
 import { readAnswerBody } from './answer-body';
 import { notePosting } from './body-writes';
 import type { BodyLimits } from './answer-body';
@@ -34,26 +39,18 @@ export const ERROR_BODY_KEEP_BYTES = 4 * 1024;
 export const BODY_DISCARD_BYTES = 64 * 1024;
 
 export class Transport {
-  readonly #pool: Pool;
+  /** Null until the first post. */
+  #pool: Pool | null = null;
+  readonly #options: TransportOptions;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
   /** The origin posted to, for messages about it. */
   readonly baseUrl: string;
 
   constructor(options: TransportOptions) {
-    const timeoutMs = options.timeoutS * 1000;
-    this.#timeoutMs = timeoutMs;
+    this.#options = options;
+    this.#timeoutMs = options.timeoutS * 1000;
     this.baseUrl = options.baseUrl;
-    this.#pool = new Pool(options.baseUrl, {
-      connections: options.connections,
-      pipelining: 1,
-      connectTimeout: timeoutMs,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      keepAliveTimeout: 30_000,
-      // `ca` replaces Node's trust store, so the extra CA is added to the system roots, not instead of them.
-      connect: options.caPem === null ? undefined : { ca: [...rootCertificates, options.caPem] },
-    });
     this.#headers = {
       'content-type': 'application/octet-stream',
       'x-project-slug': options.slug,
@@ -63,9 +60,11 @@ export class Transport {
 
   /** Rejects only for network-level failures (refused, reset, timeout, TLS). */
   async post(path: string, body: Uint8Array): Promise<PostResult> {
+    const pool = this.#poolNow();
     // Bodies may be reused buffers: which sockets write this one decides when it is free again.
+    // (After the pool: the channel is subscribed once undici is loaded, see body-writes.ts.)
     notePosting(body);
-    const res = await this.#pool.request({ path, method: 'POST', headers: this.#headers, body });
+    const res = await pool.request({ path, method: 'POST', headers: this.#headers, body });
     const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
     const ok = res.statusCode >= 200 && res.statusCode < 300;
     // A success needs no body at all; an error needs only the start of it. A body cut off or
@@ -76,11 +75,29 @@ export class Transport {
   }
 
   async close(): Promise<void> {
-    await this.#pool.close();
+    await this.#pool?.close();
   }
 
   destroy(): void {
-    void this.#pool.destroy();
+    void this.#pool?.destroy();
+  }
+
+  #poolNow(): Pool {
+    if (this.#pool !== null) return this.#pool;
+    const { Pool: UndiciPool } = require('./undici-pool') as typeof import('./undici-pool');
+    const { baseUrl, connections, caPem } = this.#options;
+    const timeoutMs = this.#timeoutMs;
+    this.#pool = new UndiciPool(baseUrl, {
+      connections,
+      pipelining: 1,
+      connectTimeout: timeoutMs,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      keepAliveTimeout: 30_000,
+      // `ca` replaces Node's trust store, so the extra CA is added to the system roots, not instead of them.
+      connect: caPem === null ? undefined : { ca: [...rootCertificates, caPem] },
+    });
+    return this.#pool;
   }
 }
 
