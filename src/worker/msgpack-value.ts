@@ -1,0 +1,64 @@
+/**
+ * Any wire value as msgpack, for the few items the worker makes as objects (the opt-in
+ * lifecycle events, batcher.ts). They share a batch with events written from their records,
+ * so they are written in the same forms (msgpack-forms.ts): through msgpackr their timestamps
+ * would be float64 next to the records' integers. Strings are UTF-8 with a lone surrogate as
+ * U+FFFD, as Buffer writes them and as the record writer does.
+ */
+import { reserve } from './item-writer';
+import type { OutBuffer } from './item-writer';
+import { strHeaderBytes, writeArrayHeader, writeMapHeader, writeNumber, writeStrHeader } from './msgpack-forms';
+
+/** The header is sized for the worst case (3 bytes a unit) and the bytes moved back if it was too big. */
+export function writeMsgpackString(o: OutBuffer, text: string): void {
+  const maxBytes = text.length * 3;
+  const header = strHeaderBytes(maxBytes);
+  reserve(o, header + maxBytes);
+  const buf = o.buf;
+  const length = buf.write(text, o.pos + header, 'utf8');
+  const needed = strHeaderBytes(length);
+  if (needed !== header) buf.copyWithin(o.pos + needed, o.pos + header, o.pos + header + length);
+  writeStrHeader(buf, o.pos, length);
+  o.pos += needed + length;
+}
+
+function writeByte(o: OutBuffer, byte: number): void {
+  reserve(o, 1);
+  o.buf[o.pos++] = byte;
+}
+
+/** undefined is written as nil, as batch-codec.ts has msgpackr do (encodeUndefinedAsNil). */
+export function writeMsgpackValue(o: OutBuffer, value: unknown): void {
+  switch (typeof value) {
+    case 'string':
+      writeMsgpackString(o, value);
+      return;
+    case 'number':
+      writeNumber(o, value);
+      return;
+    case 'boolean':
+      writeByte(o, value ? 0xc3 : 0xc2);
+      return;
+    case 'undefined':
+      writeByte(o, 0xc0);
+      return;
+    case 'object':
+      if (value === null) {
+        writeByte(o, 0xc0);
+      } else if (Array.isArray(value)) {
+        writeArrayHeader(o, value.length);
+        for (const item of value) writeMsgpackValue(o, item);
+      } else {
+        const record = value as Record<string, unknown>;
+        const keys = Object.keys(record);
+        writeMapHeader(o, keys.length);
+        for (const key of keys) {
+          writeMsgpackString(o, key);
+          writeMsgpackValue(o, record[key]);
+        }
+      }
+      return;
+    default:
+      throw new TypeError(`a wire value is a string, number, boolean, null, array or plain object, not a ${typeof value}`);
+  }
+}
