@@ -91,9 +91,16 @@ test('lifecycle events made as objects are written in the forms of the records: 
 });
 
 test('a value of any wire shape decodes as msgpackr would encode it', () => {
-  const value = { a: [1, -1, 2 ** 40, 0.25, 'é', true, false, null], b: { nested: { deep: 'x'.repeat(40) } }, u: undefined, long: '€'.repeat(30_000), list: Array.from({ length: 20 }, (_, i) => i) };
+  // Strings below and above the length where the writer stops encoding them itself, lone surrogates at their ends.
+  const mixed = (units: number): string => 'a\ud83d é€\u07ff\u0800🚀\udc00 \ude80\ud83d'.repeat(units).slice(0, units);
+  const value = {
+    a: [1, -1, 2 ** 40, 0.25, 'é', true, false, null], b: { nested: { deep: 'x'.repeat(40) } }, u: undefined, long: '€'.repeat(30_000), list: Array.from({ length: 20 }, (_, i) => i),
+    strings: [0, 1, 2, 10, 31, 32, 63, 64, 65, 200].map(mixed), [mixed(11)]: 'key with lone surrogates',
+  };
   const bytes = written((o) => writeMsgpackValue(o, value));
   const batch = Buffer.concat([encodeWireValue({ type: 'log', project_slug: 's', logs: [] }, 'msgpack').subarray(0, -1), Buffer.from([0x91]), bytes]);
-  assert.deepEqual((decodeBatch(batch) as { logs: unknown[] }).logs[0], { ...value, u: null });
+  const wellFormed = (text: string): string => Buffer.from(text, 'utf8').toString('utf8');
+  const { [mixed(11)]: keyed, ...rest } = value;
+  assert.deepEqual((decodeBatch(batch) as { logs: unknown[] }).logs[0], { ...rest, u: null, strings: value.strings.map(wellFormed), [wellFormed(mixed(11))]: keyed });
   assert.throws(() => writeMsgpackValue(createOutBuffer(4), { f: Symbol('s') }), /not a symbol/);
 });
