@@ -100,11 +100,24 @@ export function readInlineString(r: RingReader, pos: number): string {
     for (let k = 0; k < n; k++) text += String.fromCharCode(u16[start + k]!);
     return text;
   }
-  return utf16.decode(u16.slice(start, start + n));
+  return longString(u16, start, n);
 }
 
-// ignoreBOM: a U+FEFF at the start of a value is data, not a byte-order mark.
-const utf16 = new TextDecoder('utf-16le', { ignoreBOM: true });
+/** Units per String.fromCharCode call: apply() takes a bounded number of arguments. */
+const UNITS_PER_CALL = 8192;
+
+/**
+ * The units as they are, a lone surrogate included, as the loop above keeps them for a short
+ * string: a TextDecoder would make it U+FFFD, so a value would depend on its length (and the
+ * JSON written straight from the record, worker/json-writer.ts, keeps it as \udxxx).
+ */
+function longString(u16: Uint16Array, start: number, n: number): string {
+  let text = '';
+  for (let at = start, end = start + n; at < end; at += UNITS_PER_CALL) {
+    text += String.fromCharCode.apply(null, u16.subarray(at, Math.min(end, at + UNITS_PER_CALL)) as unknown as number[]);
+  }
+  return text;
+}
 
 export function readString(r: RingReader, id: number): string {
   const text = r.strings[id];

@@ -5,8 +5,10 @@
  * A receiver tells them apart by the first byte: `{` is JSON, a msgpack map header is msgpack.
  *
  * msgpack is written as plain maps (no msgpackr record extension) so any msgpack reader can
- * decode it. msgpackr writes integers beyond 32 bits (unix-ms timestamps) as float64; readers in
- * other languages may see them as floats with an integral value.
+ * decode it. msgpackr writes integers beyond 32 bits (unix-ms timestamps) as float64, where
+ * SPEC §3 has integers; the agent does not send through `encodeBatch`: its worker writes batches
+ * itself (src/worker/item-batch.ts), with those integers as uint64/int64. `decodeBatch` reads
+ * both forms as the same number.
  */
 import { randomBytes } from 'node:crypto';
 import { Packr } from 'msgpackr';

@@ -1,32 +1,15 @@
 /**
- * ItemWriter for msgpack, writing values as msgpackr (as src/wire/batch-codec.ts configures it)
- * does: the smallest integer form up to 32 bits, float64 beyond, the smallest string header.
- * Two differences, both smaller or stricter: maps get the smallest header (msgpackr gives every
- * object a 3-byte map16), and a lone UTF-16 surrogate becomes U+FFFD, so every string is valid
- * UTF-8 (msgpackr writes a short one as an invalid 3-byte sequence).
+ * ItemWriter for msgpack, writing the values msgpackr (as src/wire/batch-codec.ts configures it)
+ * writes, read back as the same values by any msgpack reader. Three differences, each smaller or
+ * stricter: an integer beyond 32 bits is a uint64/int64 rather than a float64 (SPEC §3 has
+ * timestamps as integers; see msgpack-forms.ts), maps get the smallest header (msgpackr gives
+ * every object a 3-byte map16), and a lone UTF-16 surrogate becomes U+FFFD, so every string is
+ * valid UTF-8 (msgpackr writes a short one as an invalid 3-byte sequence).
  */
-import { encodeWireValue } from '../wire/batch-codec';
 import { EVENT_KEYS, EncodedStrings, HEX_PAIRS, SPAN_KEYS, reserve, writeBytes } from './item-writer';
 import type { ItemWriter, OutBuffer } from './item-writer';
-
-function strHeaderBytes(length: number): number {
-  return length < 0x20 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
-}
-
-function writeStrHeader(buf: Buffer, at: number, length: number): void {
-  if (length < 0x20) {
-    buf[at] = 0xa0 | length;
-  } else if (length < 0x100) {
-    buf[at] = 0xd9;
-    buf[at + 1] = length;
-  } else if (length < 0x10000) {
-    buf[at] = 0xda;
-    buf.writeUInt16BE(length, at + 1);
-  } else {
-    buf[at] = 0xdb;
-    buf.writeUInt32BE(length, at + 1);
-  }
-}
+import { strHeaderBytes, writeMapHeader, writeNumber, writeStrHeader } from './msgpack-forms';
+import { writeMsgpackValue } from './msgpack-value';
 
 function encodeStr(text: string): Uint8Array {
   const utf8 = Buffer.from(text, 'utf8');
@@ -34,21 +17,6 @@ function encodeStr(text: string): Uint8Array {
   writeStrHeader(out, 0, utf8.length);
   utf8.copy(out, out.length - utf8.length);
   return out;
-}
-
-function writeMapHeader(o: OutBuffer, fields: number): void {
-  reserve(o, 5);
-  if (fields < 0x10) {
-    o.buf[o.pos++] = 0x80 | fields;
-  } else if (fields < 0x10000) {
-    o.buf[o.pos++] = 0xde;
-    o.buf.writeUInt16BE(fields, o.pos);
-    o.pos += 2;
-  } else {
-    o.buf[o.pos++] = 0xdf;
-    o.buf.writeUInt32BE(fields, o.pos);
-    o.pos += 4;
-  }
 }
 
 const strings = new EncodedStrings(encodeStr);
@@ -94,46 +62,6 @@ function writeUtf16(o: OutBuffer, u16: Uint16Array, start: number, units: number
   o.pos += needed + length;
 }
 
-function writeNumber(o: OutBuffer, value: number): void {
-  reserve(o, 9);
-  const buf = o.buf;
-  if (value >>> 0 === value) {
-    if (value < 0x80) {
-      buf[o.pos++] = value;
-    } else if (value < 0x100) {
-      buf[o.pos++] = 0xcc;
-      buf[o.pos++] = value;
-    } else if (value < 0x10000) {
-      buf[o.pos++] = 0xcd;
-      buf.writeUInt16BE(value, o.pos);
-      o.pos += 2;
-    } else {
-      buf[o.pos++] = 0xce;
-      buf.writeUInt32BE(value, o.pos);
-      o.pos += 4;
-    }
-  } else if (value >> 0 === value) {
-    if (value >= -0x20) {
-      buf[o.pos++] = 0x100 + value;
-    } else if (value >= -0x80) {
-      buf[o.pos++] = 0xd0;
-      buf[o.pos++] = 0x100 + value;
-    } else if (value >= -0x8000) {
-      buf[o.pos++] = 0xd1;
-      buf.writeInt16BE(value, o.pos);
-      o.pos += 2;
-    } else {
-      buf[o.pos++] = 0xd2;
-      buf.writeInt32BE(value, o.pos);
-      o.pos += 4;
-    }
-  } else {
-    buf[o.pos++] = 0xcb;
-    buf.writeDoubleBE(value, o.pos);
-    o.pos += 8;
-  }
-}
-
 export const msgpackWriter: ItemWriter = {
   spanKeys: SPAN_KEYS.map(encodeStr),
   eventKeys: EVENT_KEYS.map(encodeStr),
@@ -169,7 +97,5 @@ export const msgpackWriter: ItemWriter = {
     reserve(o, 1);
     o.buf[o.pos++] = 0xc0;
   },
-  value(o, value) {
-    writeBytes(o, encodeWireValue(value, 'msgpack'));
-  },
+  value: writeMsgpackValue,
 };

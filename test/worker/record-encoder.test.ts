@@ -175,3 +175,14 @@ test('JSON numbers are written as JSON.stringify writes them, integers digit by 
     assert.equal(out.buf.toString('latin1', 0, out.pos), JSON.stringify(value), `the number ${value}`);
   }
 });
+
+test('started_at and timestamp are msgpack integers (uint64), as SPEC §3 has them, not float64', () => {
+  const batchId = newBatchId();
+  for (const [type, inputs, key] of [['trace', [SPANS[0]!], 'started_at'], ['event', [EVENTS[0]!], 'timestamp']] as const) {
+    const { items } = encodeBoth(type, [...inputs], batchId);
+    const item = Buffer.from(items[0]!);
+    const at = item.indexOf(encodeWireValue(key, 'msgpack')) + key.length + 1;
+    assert.equal(item[at], 0xcf, `${key} is a uint64`);
+    assert.equal(item.readBigUInt64BE(at + 1), BigInt(T0));
+  }
+});
