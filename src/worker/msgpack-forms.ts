@@ -28,6 +28,57 @@ export function writeStrHeader(buf: Buffer, at: number, length: number): void {
   }
 }
 
+/**
+ * A string's header is sized for the worst case (3 bytes a UTF-16 unit) before its bytes are
+ * written after it, as msgpackr does; `finishStr` then moves the bytes back if the header came
+ * out too big, and writes it. Returns where the bytes go.
+ */
+export function reserveStr(o: OutBuffer, units: number): number {
+  const maxBytes = units * 3;
+  reserve(o, strHeaderBytes(maxBytes) + maxBytes);
+  return o.pos + strHeaderBytes(maxBytes);
+}
+
+export function finishStr(o: OutBuffer, units: number, length: number): void {
+  const header = strHeaderBytes(units * 3);
+  const needed = strHeaderBytes(length);
+  const from = o.pos + header;
+  if (needed !== header) o.buf.copyWithin(o.pos + needed, from, from + length);
+  writeStrHeader(o.buf, o.pos, length);
+  o.pos += needed + length;
+}
+
+/** `units` UTF-16 code units of `u16` from `start` as a msgpack str: UTF-8, a lone surrogate as U+FFFD. */
+export function writeStrFromUtf16(o: OutBuffer, u16: Uint16Array, start: number, units: number): void {
+  const from = reserveStr(o, units);
+  const buf = o.buf;
+  let p = from;
+  const end = start + units;
+  for (let k = start; k < end; k++) {
+    let c = u16[k]!;
+    if (c < 0x80) {
+      buf[p++] = c;
+    } else if (c < 0x800) {
+      buf[p++] = 0xc0 | (c >> 6);
+      buf[p++] = 0x80 | (c & 0x3f);
+    } else {
+      if ((c & 0xfc00) === 0xd800 && k + 1 < end && (u16[k + 1]! & 0xfc00) === 0xdc00) {
+        const cp = 0x10000 + ((c & 0x3ff) << 10) + (u16[++k]! & 0x3ff);
+        buf[p++] = 0xf0 | (cp >> 18);
+        buf[p++] = 0x80 | ((cp >> 12) & 0x3f);
+        buf[p++] = 0x80 | ((cp >> 6) & 0x3f);
+        buf[p++] = 0x80 | (cp & 0x3f);
+        continue;
+      }
+      if ((c & 0xf800) === 0xd800) c = 0xfffd;
+      buf[p++] = 0xe0 | (c >> 12);
+      buf[p++] = 0x80 | ((c >> 6) & 0x3f);
+      buf[p++] = 0x80 | (c & 0x3f);
+    }
+  }
+  finishStr(o, units, p - from);
+}
+
 export function writeMapHeader(o: OutBuffer, fields: number): void {
   reserve(o, 5);
   if (fields < 0x10) {
