@@ -73,6 +73,16 @@ export const HEX_PAIRS: Uint8Array = (() => {
   return pairs;
 })();
 
+/** 16 bytes of `u8` from `at` as 32 lowercase hex characters at `p` of `buf`; returns the position after them. */
+export function writeHexDigits(buf: Buffer, p: number, u8: Uint8Array, at: number): number {
+  for (let k = 0; k < 16; k++) {
+    const pair = u8[at + k]! << 1;
+    buf[p++] = HEX_PAIRS[pair]!;
+    buf[p++] = HEX_PAIRS[pair + 1]!;
+  }
+  return p;
+}
+
 /**
  * A string → bytes cache for names that recur in every record. Interned names are bounded by
  * the ring (MAX_INTERNED_STRINGS between resets), so the cache is simply emptied past a size.

@@ -4,7 +4,7 @@
  * surrogate), numbers as String(n) and non-finite numbers as null.
  */
 import { encodeWireValue } from '../wire/batch-codec';
-import { EVENT_KEYS, EncodedStrings, HEX_PAIRS, SPAN_KEYS, reserve, writeBytes } from './item-writer';
+import { EVENT_KEYS, EncodedStrings, SPAN_KEYS, reserve, writeBytes, writeHexDigits } from './item-writer';
 import type { ItemWriter, OutBuffer } from './item-writer';
 
 const COMMA = 0x2c;
@@ -139,11 +139,7 @@ export const jsonWriter: ItemWriter = {
     const buf = o.buf;
     let p = o.pos;
     buf[p++] = QUOTE;
-    for (let k = 0; k < 16; k++) {
-      const pair = u8[at + k]! << 1;
-      buf[p++] = HEX_PAIRS[pair]!;
-      buf[p++] = HEX_PAIRS[pair + 1]!;
-    }
+    p = writeHexDigits(buf, p, u8, at);
     buf[p++] = QUOTE;
     o.pos = p;
   },
