@@ -16,8 +16,15 @@ export interface OutBuffer {
   pos: number;
 }
 
+const NO_BYTES = Buffer.alloc(0);
+
 export function createOutBuffer(initialBytes: number): OutBuffer {
-  return { buf: Buffer.allocUnsafe(initialBytes), pos: 0 };
+  // `buf` is assigned twice on purpose: V8 then treats the field as mutable from the start. A
+  // field only ever written once is taken as a constant by optimized code, and the first time a
+  // batch outgrew its buffer, every encoder function was thrown away and compiled again.
+  const o: OutBuffer = { buf: NO_BYTES, pos: 0 };
+  o.buf = Buffer.allocUnsafe(initialBytes);
+  return o;
 }
 
 /** Makes room for `bytes` more bytes after `pos`. */
@@ -41,6 +48,11 @@ export const EVENT_KEYS = ['trace_id', 'span_id', 'workflow', 'event_type', 'nam
 export interface ItemWriter {
   /** Encoded keys: `spanKeys[k]` is what comes before the k-th value of a span (separator included). */
   readonly spanKeys: readonly Uint8Array[];
+  /**
+   * Everything after `duration_ms` of a span without error, metadata or captured parameters (most
+   * spans): those four keys, null, null, {}, {} and the end of the object, as one constant.
+   */
+  readonly emptySpanTail: Uint8Array;
   readonly eventKeys: readonly Uint8Array[];
   /** Before the `index`-th item of a batch's array. */
   itemStart(o: OutBuffer, index: number): void;
@@ -106,4 +118,23 @@ export class EncodedStrings {
     }
     return bytes;
   }
+}
+
+const TAIL_NULLS = [SPAN_KEYS.indexOf('error_type'), SPAN_KEYS.indexOf('error_message')];
+const TAIL_EMPTY_OBJECTS = [SPAN_KEYS.indexOf('metadata'), SPAN_KEYS.indexOf('captured_params')];
+
+/** A writer from its parts, with the constants that are written through them. */
+export function withConstants(parts: Omit<ItemWriter, 'emptySpanTail'>): ItemWriter {
+  const o = createOutBuffer(128);
+  for (const k of TAIL_NULLS) {
+    writeBytes(o, parts.spanKeys[k]!);
+    parts.nil(o);
+  }
+  for (const k of TAIL_EMPTY_OBJECTS) {
+    writeBytes(o, parts.spanKeys[k]!);
+    parts.objectStart(o, 0);
+    parts.objectEnd(o);
+  }
+  parts.objectEnd(o);
+  return { ...parts, emptySpanTail: Uint8Array.from(o.buf.subarray(0, o.pos)) };
 }

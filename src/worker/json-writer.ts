@@ -4,7 +4,7 @@
  * surrogate), numbers as String(n) and non-finite numbers as null.
  */
 import { encodeWireValue } from '../wire/batch-codec';
-import { EVENT_KEYS, EncodedStrings, SPAN_KEYS, reserve, writeBytes, writeHexDigits } from './item-writer';
+import { EVENT_KEYS, EncodedStrings, SPAN_KEYS, reserve, withConstants, writeBytes, writeHexDigits } from './item-writer';
 import type { ItemWriter, OutBuffer } from './item-writer';
 
 const COMMA = 0x2c;
@@ -114,7 +114,7 @@ function writeUtf16(o: OutBuffer, u16: Uint16Array, start: number, units: number
   o.pos = p;
 }
 
-export const jsonWriter: ItemWriter = {
+export const jsonWriter: ItemWriter = withConstants({
   spanKeys: keyTokens(SPAN_KEYS),
   eventKeys: keyTokens(EVENT_KEYS),
   itemStart(o, index) {
@@ -156,4 +156,4 @@ export const jsonWriter: ItemWriter = {
   value(o, value) {
     writeBytes(o, encodeWireValue(value, 'json'));
   },
-};
+});

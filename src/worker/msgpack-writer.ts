@@ -6,7 +6,7 @@
  * every object a 3-byte map16), and a lone UTF-16 surrogate becomes U+FFFD, so every string is
  * valid UTF-8 (msgpackr writes a short one as an invalid 3-byte sequence).
  */
-import { EVENT_KEYS, EncodedStrings, SPAN_KEYS, reserve, writeBytes, writeHexDigits } from './item-writer';
+import { EVENT_KEYS, EncodedStrings, SPAN_KEYS, reserve, withConstants, writeBytes, writeHexDigits } from './item-writer';
 import type { ItemWriter, OutBuffer } from './item-writer';
 import { strHeaderBytes, writeMapHeader, writeNumber, writeStrFromUtf16, writeStrHeader } from './msgpack-forms';
 import { writeMsgpackValue } from './msgpack-value';
@@ -21,7 +21,7 @@ function encodeStr(text: string): Uint8Array {
 
 const strings = new EncodedStrings(encodeStr);
 
-export const msgpackWriter: ItemWriter = {
+export const msgpackWriter: ItemWriter = withConstants({
   spanKeys: SPAN_KEYS.map(encodeStr),
   eventKeys: EVENT_KEYS.map(encodeStr),
   itemStart() {},
@@ -52,4 +52,4 @@ export const msgpackWriter: ItemWriter = {
     o.buf[o.pos++] = 0xc0;
   },
   value: writeMsgpackValue,
-};
+});
