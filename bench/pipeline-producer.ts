@@ -54,6 +54,8 @@ export interface ProducerResult {
   flushedAt: number;
   /** CPU (user + system, all threads) of this process from the first record to the flush. */
   cpuMs: number;
+  /** Its system (kernel) part: socket writes, page faults, thread wake-ups. */
+  cpuSystemMs: number;
 }
 
 /** What the two agents look like to the loop. */
@@ -218,7 +220,7 @@ async function main(): Promise<void> {
   const flushedAt = now();
   const cpu = process.cpuUsage(cpuBase);
   await agent.close();
-  const result: ProducerResult = { produced: config.spans, ...agent.result(), firstAt, lastRecordAt, flushedAt, cpuMs: (cpu.user + cpu.system) / 1000 };
+  const result: ProducerResult = { produced: config.spans, ...agent.result(), firstAt, lastRecordAt, flushedAt, cpuMs: (cpu.user + cpu.system) / 1000, cpuSystemMs: cpu.system / 1000 };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
