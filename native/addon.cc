@@ -1,6 +1,6 @@
 // The addon's JavaScript face, and nothing else: argument checks, a ProcSample as a plain object,
 // a ProcError as an Error shaped like node:fs's ({ code, errno, syscall, path }) for
-// src/process/errno.ts to map. The readers are proc_linux.cc and proc_darwin.cc.
+// src/process/errno.ts to map. The readers are proc_linux.cc and proc_darwin.cc; sealGcm is seal.cc.
 // Built without C++ exceptions (NAPI_DISABLE_CPP_EXCEPTIONS): a failed N-API call leaves a
 // pending JavaScript exception and the function returns.
 #include <napi.h>
@@ -11,6 +11,7 @@
 #include <string>
 
 #include "proc.h"
+#include "seal.h"
 
 namespace {
 
@@ -140,6 +141,7 @@ Napi::Value ListChildren(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readProcess", Napi::Function::New(env, ReadProcess, "readProcess"));
   exports.Set("listChildren", Napi::Function::New(env, ListChildren, "listChildren"));
+  exports.Set("sealGcm", Napi::Function::New(env, teracron::SealGcm, "sealGcm"));
   return exports;
 }
 

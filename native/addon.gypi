@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "teracron_process",
-      "sources": ["addon.cc"],
+      "sources": ["addon.cc", "seal.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "conditions": [

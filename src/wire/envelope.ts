@@ -10,7 +10,8 @@
  *   +------------------------+----------+------------+----------------------+
  *
  * Sealing runs on the worker for every batch, so it writes the pieces into one output buffer
- * rather than concatenating, and the worker passes a reused one (sealEnvelopeInto).
+ * rather than concatenating, and the worker passes a reused one (sealEnvelopeInto), and the
+ * addon's AES-GCM, which encrypts into that buffer without the copies of node:crypto's.
  */
 import {
   constants,
@@ -24,6 +25,12 @@ import {
   randomFillSync,
 } from 'node:crypto';
 import { TeracronEnvelopeError, TeracronKeyError } from '../errors';
+
+/**
+ * AES-256-GCM of `plaintext` into `ciphertext` (as long) and its tag into `tag`, for a caller that
+ * has one writing into its buffers (the worker's addon: src/worker/native-seal.ts).
+ */
+export type GcmSeal = (key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array) => void;
 
 export const ENVELOPE_WRAPPED_KEY_BYTES = 512;
 export const ENVELOPE_IV_BYTES = 12;
@@ -117,7 +124,7 @@ export function sealEnvelope(plaintext: Uint8Array, publicKey: KeyObject): Buffe
  * envelopes were otherwise a fresh buffer of megabytes each, faulted in page by page. Only
  * ciphertext and the wrapped key are ever written to `target`, never the plaintext.
  */
-export function sealEnvelopeInto(plaintext: Uint8Array, publicKey: KeyObject, target: Buffer): Buffer {
+export function sealEnvelopeInto(plaintext: Uint8Array, publicKey: KeyObject, target: Buffer, gcm: GcmSeal | null = null): Buffer {
   const length = sealedLength(plaintext.byteLength);
   if (target.byteLength < length) throw new RangeError(`an envelope of ${length} bytes does not fit in a target of ${target.byteLength}`);
   const out = target.subarray(0, length);
@@ -128,6 +135,10 @@ export function sealEnvelopeInto(plaintext: Uint8Array, publicKey: KeyObject, ta
     randomFillSync(out, IV_OFFSET, ENVELOPE_IV_BYTES);
     const wrapped = publicEncrypt({ key: publicKey, ...OAEP }, aesKey);
     wrapped.copy(out, 0);
+    if (gcm !== null) {
+      gcm(aesKey, out.subarray(IV_OFFSET, TAG_OFFSET), plaintext, out.subarray(CIPHERTEXT_OFFSET), out.subarray(TAG_OFFSET, CIPHERTEXT_OFFSET));
+      return out;
+    }
     const cipher = createCipheriv('aes-256-gcm', aesKey, out.subarray(IV_OFFSET, TAG_OFFSET), {
       authTagLength: ENVELOPE_TAG_BYTES,
     });

@@ -24,6 +24,7 @@ import type { EnvelopePool } from './envelope-pool';
 import { createItemBatch, finishItemBatch, resetItemBatch } from './item-batch';
 import type { ItemBatch } from './item-batch';
 import { lifecycleEvents } from './lifecycle-events';
+import { nativeGcmSeal } from './native-seal';
 import { encodeEvent, encodeSpan } from './record-encoder';
 import { decodeSpan } from './records';
 import { untilDeadline } from './exit-mode';
@@ -264,7 +265,7 @@ interface SealedBatch {
 function sealBatch(b: BatcherState, plaintext: Uint8Array): SealedBatch {
   const buffer = takeEnvelopeBuffer(b.envelopes, sealedLength(plaintext.byteLength));
   try {
-    return { buffer, body: sealEnvelopeInto(plaintext, b.publicKey, buffer) };
+    return { buffer, body: sealEnvelopeInto(plaintext, b.publicKey, buffer, nativeGcmSeal()) };
   } catch (err) {
     // Never posted, so nothing can be sending it.
     returnEnvelopeBuffer(b.envelopes, buffer, buffer);
