@@ -24,14 +24,13 @@
  *
  * PIPELINE_CPU_PROF=<dir> runs producers and sinks with --cpu-prof into that directory.
  */
-import { fork, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Bench, BenchContext, BenchRow } from './harness';
 import { summaryRows } from './harness';
-import type { SinkCount, SinkFormat, SinkMessage, SinkRequest } from './counting-sink';
+import { SinkProcess } from './sink-process';
 import { describeTally, describeUnreadable } from './ingest-reader';
 import type { ProducerConfig, ProducerResult } from './pipeline-producer';
 import { benchProject, collectorDataDir } from './project';
@@ -96,54 +95,6 @@ interface Outcome {
   receiverCpuMs: number | null;
   /** Mean spans per accepted request, as the agent counts them. */
   spansPerRequest: number;
-}
-
-/** The counting sink, forked; it answers IPC requests in order. */
-class SinkProcess {
-  readonly #child: ChildProcess;
-  readonly #waiting: Array<{ resolve: (count: SinkCount) => void; reject: (err: Error) => void }> = [];
-  #exited: string | null = null;
-  readonly url: string;
-
-  private constructor(child: ChildProcess, url: string) {
-    this.#child = child;
-    this.url = url;
-    child.on('message', (message: SinkMessage) => {
-      if (message.type === 'count') this.#waiting.shift()?.resolve(message);
-    });
-    child.on('exit', (code, signal) => {
-      this.#exited = `the counting sink exited (${signal ?? code})`;
-      for (const waiter of this.#waiting.splice(0)) waiter.reject(new Error(this.#exited));
-    });
-  }
-
-  /** `pemPath`: the private key a teracron sink opens envelopes with. */
-  static start(format: SinkFormat, pemPath: string | null): Promise<SinkProcess> {
-    const child = fork(join(__dirname, 'counting-sink.js'), pemPath === null ? [format] : [format, pemPath], { execArgv: profileArgs(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    return new Promise((resolve, reject) => {
-      child.once('message', (message: SinkMessage) => {
-        if (message.type === 'ready') resolve(new SinkProcess(child, message.url));
-        else reject(new Error(`counting-sink: expected ready, got ${message.type}`));
-      });
-      child.once('exit', (code) => reject(new Error(`counting-sink (${format}) exited with ${code} before listening`)));
-    });
-  }
-
-  request(type: SinkRequest['type']): Promise<SinkCount> {
-    return new Promise((resolve, reject) => {
-      if (this.#exited !== null) return reject(new Error(this.#exited));
-      this.#waiting.push({ resolve, reject });
-      this.#child.send({ type } satisfies SinkRequest);
-    });
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.#exited !== null) return resolve();
-      this.#child.once('exit', () => resolve());
-      this.#child.kill('SIGTERM');
-    });
-  }
 }
 
 function profileArgs(): string[] {
@@ -317,8 +268,8 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
   const dropSpans = Math.round(DROP_RATE * p.dropSeconds);
   const project = await benchProject();
   apiKey = project.apiKey;
-  const teracronSink = await SinkProcess.start('teracron', project.pemPath);
-  const otlpSink = await SinkProcess.start('otlp', null);
+  const teracronSink = await SinkProcess.start('teracron', project.pemPath, profileArgs());
+  const otlpSink = await SinkProcess.start('otlp', null, profileArgs());
   try {
     // Warm-up (discarded): the first producers pay for cold caches, the sinks for their JIT.
     if (p.warmupSpans > 0) {

@@ -14,6 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BenchSkipped, rowProblems } from './harness';
 import type { Bench, BenchMode, BenchRow } from './harness';
+import { exit } from './exit';
 import { http } from './http';
 import { ingest } from './ingest';
 import { memory } from './memory';
@@ -23,7 +24,7 @@ import { recordSpan } from './record-span';
 import { spanCost } from './span-cost';
 import { machine } from './stats';
 
-const BENCHES: Bench[] = [spanCost, recordSpan, pipeline, memory, ingest, processSample, http];
+const BENCHES: Bench[] = [spanCost, recordSpan, pipeline, exit, memory, ingest, processSample, http];
 const REPS: Record<BenchMode, number> = { smoke: 2, quick: 5, full: 15 };
 /** Lines of a failure's stack shown in the summary: the message and where it was thrown. */
 const STACK_LINES = 4;
