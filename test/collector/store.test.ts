@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CollectorStore, SCHEMA_VERSION, TeracronStoreError } from '../../src/collector/store';
 import type { IngestInput } from '../../src/collector/store';
+import { RETENTION_CHUNK } from '../../src/collector/store/retention';
 import type { WireEvent, WireResource, WireSpan } from '../../src/wire/batch-codec';
 import type { MetricsEntry } from '../../src/wire/metrics-batch';
 import { fileTimeout } from '../helpers/file-timeout';
@@ -83,8 +84,11 @@ function sample(fields: Partial<MetricsEntry> & { timestamp: number }): MetricsE
   };
 }
 
-/** What migration 3 added, taken away again: a file as schema 2 left it. */
-const UNDO_SCHEMA_3 = ['dropped_ring_full', 'dropped_send_failed', 'send_retries', 'metrics_dropped']
+/** What migration 4 added, taken away again: a file as schema 3 left it. */
+const UNDO_SCHEMA_4 = ['error_parent_span_id', 'stand_in_span_id', 'stand_in_parent_span_id']
+  .map((column) => `ALTER TABLE runs DROP COLUMN ${column};`).join(' ');
+/** What migrations 3 and 4 added, taken away again: a file as schema 2 left it. */
+const UNDO_SCHEMA_3 = UNDO_SCHEMA_4 + ' ' + ['dropped_ring_full', 'dropped_send_failed', 'send_retries', 'metrics_dropped']
   .map((column) => `ALTER TABLE metric_samples DROP COLUMN ${column};`).join(' ');
 
 function metricsBatch(entries: MetricsEntry[], service: string | null = null, host: string | null = null): IngestInput {
@@ -176,17 +180,19 @@ test('a 3-level tree inserted root first gives one run with the root status, spa
   assert.deepEqual(store.runs(SLUG, { limit: 10 }), [TREE_RUN]);
 });
 
-test('a 3-level tree whose children arrive in an earlier batch is in_progress until the root arrives', (t) => {
+test('a 3-level tree whose children arrive in an earlier batch is its earliest span\'s until the root arrives', (t) => {
   const store = openStore(t);
+  // Until then the children look like a trace whose root is kept by another service: the
+  // earliest span stands in, so the run has a status and a duration.
   store.insertBatch(SLUG, traceBatch([A1, A, B]));
   assert.deepEqual(store.runs(SLUG, { limit: 10 }), [
     {
       trace_id: T,
       workflow: 'inventory',
       operation: 'reserve stock',
-      status: 'in_progress',
+      status: 'succeeded',
       started_at: T0 + 5,
-      duration_ms: 0,
+      duration_ms: 4,
       span_count: 3,
       error_summary: 'TimeoutError: payment gateway took 30s',
     },
@@ -511,6 +517,41 @@ test('retention deletes only rows older than the window, each trace whole, and s
   assert.equal(store.applyRetention(7, now), 0);
 });
 
+test('a sweep of many old traces deletes in chunks with the event loop free between them', async (t) => {
+  const DAY = 86_400_000;
+  const now = T0 + 30 * DAY;
+  const store = openStore(t);
+  const traces = RETENTION_CHUNK * 2 + 37;
+  const spans: WireSpan[] = [];
+  for (let n = 0; n < traces; n++) {
+    spans.push(span({ trace_id: hex(0x10000 + n), span_id: hex(0x20000 + n), started_at: now - 9 * DAY + n }));
+    spans.push(span({ trace_id: hex(0x10000 + n), span_id: hex(0x30000 + n), parent_span_id: hex(0x20000 + n), started_at: now - 9 * DAY + n }));
+  }
+  spans.push(span({ trace_id: hex(0x5000), span_id: hex(0x5001), started_at: now - DAY }));
+  store.insertBatch(SLUG, traceBatch(spans));
+
+  let ticks = 0;
+  const ticking = setInterval(() => ticks++, 0);
+  const deleted = await store.sweepRetention(7, now);
+  clearInterval(ticking);
+  assert.equal(deleted, traces * 3, 'every old run and both spans of each');
+  assert.ok(ticks >= 2, `the event loop ran between chunks (${ticks} timer ticks during the sweep)`);
+  assert.deepEqual(store.counts(SLUG), { spans: 1, events: 0, metric_samples: 0, runs: 1 });
+});
+
+test('a sweep told to stop ends at a chunk boundary, each trace whole', async (t) => {
+  const store = openStore(t);
+  const DAY = 86_400_000;
+  const now = T0 + 30 * DAY;
+  const spans: WireSpan[] = [];
+  for (let n = 0; n < RETENTION_CHUNK * 3; n++) spans.push(span({ trace_id: hex(0x10000 + n), span_id: hex(0x20000 + n), started_at: now - 9 * DAY }));
+  store.insertBatch(SLUG, traceBatch(spans, null));
+  let chunks = 0;
+  const deleted = await store.sweepRetention(7, now, () => chunks++ >= 1);
+  assert.equal(deleted, RETENTION_CHUNK * 2, 'one chunk: 500 runs and their 500 spans');
+  assert.deepEqual(store.counts(SLUG), { spans: RETENTION_CHUNK * 2, events: 0, metric_samples: 0, runs: RETENTION_CHUNK * 2 });
+});
+
 test('retention refuses a window that is not a positive number of days', (t) => {
   const store = openStore(t);
   assert.throws(() => store.applyRetention(0), /positive number of days, got 0/);
@@ -659,4 +700,40 @@ test('a committed batch survives kill -9 of the process that wrote it', async (t
   t.after(() => store.close());
   assert.deepEqual(store.counts(SLUG), { spans: 4, events: 0, metric_samples: 0, runs: 1 });
   assert.deepEqual(store.runs(SLUG, { limit: 1 }), [TREE_RUN]);
+});
+
+test('a trace whose root is elsewhere is its entry span\'s, in whatever order its spans arrive, even when a child starts in the same millisecond', (t) => {
+  const remote = hex(0x9999);
+  // The child's id sorts before the entry's, so an order by id alone would pick the child.
+  const entry = span({ trace_id: hex(0x7200), span_id: hex(0x50), parent_span_id: remote, workflow: 'http', operation: 'GET /orders', started_at: T0, duration_ms: 25, status: 'failed', error_type: 'HTTPError', error_message: '502' });
+  const child = span({ trace_id: hex(0x7200), span_id: hex(0x40), parent_span_id: hex(0x50), workflow: 'http', operation: 'db.query', started_at: T0, duration_ms: 20, status: 'failed', error_type: 'DbError', error_message: 'timeout' });
+  const late = span({ trace_id: hex(0x7200), span_id: hex(0x30), parent_span_id: hex(0x50), workflow: 'http', operation: 'render', started_at: T0 + 21, duration_ms: 1 });
+  const expected = {
+    trace_id: hex(0x7200), workflow: 'http', operation: 'GET /orders', status: 'failed', started_at: T0, duration_ms: 25, span_count: 3,
+    error_summary: 'HTTPError: 502',
+  };
+  for (const order of [[[entry, child, late]], [[late], [child], [entry]], [[child, late], [entry]], [[entry], [late, child]]]) {
+    const store = openStore(t);
+    for (const batch of order) store.insertBatch(SLUG, traceBatch(batch));
+    assert.deepEqual(store.runs(SLUG, { limit: 10 }), [expected], order.map((b) => b.map((s) => s.operation).join('+')).join(' | '));
+    const [workflow] = store.workflows(SLUG, 10);
+    assert.equal(workflow!.avg_duration_ms, 25);
+  }
+});
+
+test('a file from schema 3 gains the run fold\'s columns; its runs keep their rows and fold on', (t) => {
+  const file = join(tempDir(t), 'teracron.db');
+  const current = CollectorStore.open(file);
+  current.insertBatch(SLUG, traceBatch([A1, A]));
+  current.close();
+  const db = new Database(file);
+  db.exec(UNDO_SCHEMA_4);
+  db.pragma('user_version = 3');
+  db.close();
+
+  const migrated = CollectorStore.open(file);
+  t.after(() => migrated.close());
+  assert.equal(migrated.migrationsApplied, SCHEMA_VERSION - 3);
+  migrated.insertBatch(SLUG, traceBatch([B, R]));
+  assert.deepEqual(migrated.runs(SLUG, { limit: 10 }), [TREE_RUN]);
 });

@@ -14,7 +14,7 @@ import {
   listServices, listRuns, listWorkflows, traceIdsWithPrefix, traceSpans,
 } from './queries';
 import type { QueryState } from './queries';
-import { applyRetention, createRetention } from './retention';
+import { applyRetentionChunk, createRetention, retentionCutoff } from './retention';
 import type { RetentionState } from './retention';
 import { migrate, SCHEMA_VERSION } from './schema';
 import type {
@@ -111,9 +111,29 @@ export class CollectorStore {
     return countRows(this.#queries, projectId(this.#projects, slug));
   }
 
-  /** Deletes rows older than `days` before `now`; returns how many rows went. */
+  /** Deletes rows older than `days` before `now`, all at once; returns how many rows went. */
   applyRetention(days: number, now: number = Date.now()): number {
-    return applyRetention(this.#retention, days, now);
+    const cutoff = retentionCutoff(days, now);
+    let deleted = 0;
+    for (let chunk = applyRetentionChunk(this.#retention, cutoff); chunk > 0; chunk = applyRetentionChunk(this.#retention, cutoff)) deleted += chunk;
+    return deleted;
+  }
+
+  /**
+   * The same, one short transaction at a time with the event loop free between them, so ingest
+   * and queries go on during a large sweep. Stops early (returning what it deleted) once
+   * `stopped()` says so, at a chunk boundary.
+   */
+  async sweepRetention(days: number, now: number = Date.now(), stopped: () => boolean = () => false): Promise<number> {
+    const cutoff = retentionCutoff(days, now);
+    let deleted = 0;
+    while (!stopped() && this.#db.open) {
+      const chunk = applyRetentionChunk(this.#retention, cutoff);
+      if (chunk === 0) break;
+      deleted += chunk;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return deleted;
   }
 
   close(): void {

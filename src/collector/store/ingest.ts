@@ -55,17 +55,19 @@ export function createIngest(db: Db, now: () => number): IngestState {
     ),
     getRun: db.prepare<unknown[], RunRow>(
       `SELECT workflow, operation, status, started_at, duration_ms, span_count, error_summary, root_span_id,
-         error_span_id, error_started_at
+         stand_in_span_id, stand_in_parent_span_id, error_span_id, error_started_at, error_parent_span_id
        FROM runs WHERE project = ? AND trace_id = ?`,
     ),
     putRun: db.prepare(
       `INSERT INTO runs (project, trace_id, workflow, operation, status, started_at, duration_ms, span_count, error_summary,
-         root_span_id, error_span_id, error_started_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         root_span_id, stand_in_span_id, stand_in_parent_span_id, error_span_id, error_started_at, error_parent_span_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (project, trace_id) DO UPDATE SET workflow = excluded.workflow, operation = excluded.operation,
          status = excluded.status, started_at = excluded.started_at, duration_ms = excluded.duration_ms,
          span_count = excluded.span_count, error_summary = excluded.error_summary, root_span_id = excluded.root_span_id,
-         error_span_id = excluded.error_span_id, error_started_at = excluded.error_started_at`,
+         stand_in_span_id = excluded.stand_in_span_id, stand_in_parent_span_id = excluded.stand_in_parent_span_id,
+         error_span_id = excluded.error_span_id, error_started_at = excluded.error_started_at,
+         error_parent_span_id = excluded.error_parent_span_id`,
     ),
     insertEvent: db.prepare(
       `INSERT INTO events (project, trace_id, span_id, workflow, event_type, name, message, severity, timestamp, metadata,
@@ -156,7 +158,8 @@ function writeSpans(state: IngestState, project: number, resource: WireResource 
   for (const { key, row } of runs.values()) {
     state.putRun.run(
       project, key, row.workflow, row.operation, row.status, row.started_at, row.duration_ms, row.span_count,
-      row.error_summary, row.root_span_id, row.error_span_id, row.error_started_at,
+      row.error_summary, row.root_span_id, row.stand_in_span_id, row.stand_in_parent_span_id, row.error_span_id,
+      row.error_started_at, row.error_parent_span_id,
     );
   }
   return accepted;

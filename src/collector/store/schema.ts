@@ -144,6 +144,14 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE metric_samples ADD COLUMN send_retries INTEGER;
   ALTER TABLE metric_samples ADD COLUMN metrics_dropped INTEGER;
   `,
+  // 4: what the run fold (run-summary.ts) needs to order spans started in the same millisecond
+  // (a parent before its child) and to let the earliest span stand in for a root kept by
+  // another service. NULL on older rows, which the fold handles.
+  `
+  ALTER TABLE runs ADD COLUMN error_parent_span_id TEXT;
+  ALTER TABLE runs ADD COLUMN stand_in_span_id TEXT;
+  ALTER TABLE runs ADD COLUMN stand_in_parent_span_id TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
