@@ -13,6 +13,9 @@
 import { randomBytes } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import { TeracronWireError } from '../errors';
+import { quoteNonFiniteTokens } from './json-non-finite';
+import { checkJsonBounds, checkMsgpackBounds } from './structure-bounds';
+import type { StructureBounds } from './structure-bounds';
 
 export type WireFormat = 'json' | 'msgpack';
 
@@ -134,20 +137,23 @@ export function encodeWireValue(value: unknown, format: WireFormat): Uint8Array 
   return Buffer.from(JSON.stringify(value), 'utf8');
 }
 
-/** Decodes either encoding and checks only the envelope shape, not every item. */
-export function decodeBatch(bytes: Uint8Array): TelemetryBatch {
+/**
+ * Decodes either encoding and checks only the envelope shape, not every item. With `bounds`, the
+ * structure is scanned first (structure-bounds.ts), so a batch built to be expensive to decode
+ * is refused before it is.
+ */
+export function decodeBatch(bytes: Uint8Array, bounds?: StructureBounds): TelemetryBatch {
   if (bytes.byteLength === 0) {
     throw new TeracronWireError('The batch is empty: expected a JSON object or a msgpack map.');
   }
   const first = bytes[0]!;
   let value: unknown;
   if (first === JSON_OPEN_BRACE) {
-    try {
-      value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-    } catch (cause) {
-      throw new TeracronWireError(`The batch starts with "{" but is not valid JSON: ${(cause as Error).message}.`, { cause });
-    }
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    if (bounds !== undefined) checkJsonBounds(text, bounds);
+    value = parseJson(text);
   } else if (isMsgpackMapHeader(first)) {
+    if (bounds !== undefined) checkMsgpackBounds(bytes, bounds);
     try {
       value = packr.unpack(bytes);
     } catch (cause) {
@@ -161,6 +167,22 @@ export function decodeBatch(bytes: Uint8Array): TelemetryBatch {
   return checkShape(value);
 }
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    const quoted = quoteNonFiniteTokens(text);
+    if (quoted !== null) {
+      try {
+        return JSON.parse(quoted);
+      } catch {
+        // Not only the tokens: report the original text's error.
+      }
+    }
+    throw new TeracronWireError(`The batch starts with "{" but is not valid JSON: ${(cause as Error).message}.`, { cause });
+  }
+}
+
 function isMsgpackMapHeader(byte: number): boolean {
   return (byte >= 0x80 && byte <= 0x8f) || byte === 0xde || byte === 0xdf;
 }
@@ -170,6 +192,8 @@ function checkShape(value: unknown): TelemetryBatch {
     throw new TeracronWireError('The batch is not an object with "type", "project_slug" and its items.');
   }
   const record = value as Record<string, unknown>;
+  // The Python SDK types its event batches "events" (collector/foreign-shapes.ts maps its records).
+  if (record['type'] === 'events') record['type'] = 'event';
   const type = record['type'];
   if (type !== 'trace' && type !== 'event' && type !== 'log') {
     throw new TeracronWireError(`The batch's "type" is ${describe(type)}: expected "trace", "event" or "log".`);

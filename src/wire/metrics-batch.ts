@@ -214,7 +214,11 @@ interface Cursor {
   where: string;
 }
 
-export function decodeMetricsBatch(bytes: Uint8Array): MetricsBatch {
+/**
+ * Decodes a MetricsBatch. With `maxEntries`, a batch holding more entries is refused as soon as
+ * the one past the limit is reached, not after decoding them all.
+ */
+export function decodeMetricsBatch(bytes: Uint8Array, maxEntries = Number.POSITIVE_INFINITY): MetricsBatch {
   const batch: MetricsBatch = { entries: [], sdk_version: '', runtime_version: '' };
   const cur: Cursor = { bytes, pos: 0, end: bytes.length, where: 'MetricsBatch' };
   while (cur.pos < cur.end) {
@@ -226,6 +230,9 @@ export function decodeMetricsBatch(bytes: Uint8Array): MetricsBatch {
       expectWireType(cur, tagAt, field, wireType, WIRE_LEN);
       const length = readLength(cur, tagAt, field);
       if (field === 1) {
+        if (batch.entries.length >= maxEntries) {
+          throw new TeracronWireError(`The MetricsBatch holds more than ${maxEntries} entries: send at most ${maxEntries} per request.`);
+        }
         batch.entries.push(decodeEntry(bytes, cur.pos, cur.pos + length, batch.entries.length));
       } else {
         batch[BATCH_STRING_FIELDS[field as 2 | 3 | 4 | 5]] = textDecoder.decode(bytes.subarray(cur.pos, cur.pos + length));
