@@ -1,14 +1,16 @@
 /**
  * `teracron collector --data <dir> [--host 127.0.0.1] [--port 7777] [--tls-cert f --tls-key f]
- * [--retention-days 7] [--max-body-bytes 8388608] [--ingest-rate 500] [--query-rate 50]`: prints one line
+ * [--retention-days 7] [--max-body-bytes 8388608] [--max-buffered-bytes 134217728]
+ * [--max-uploads-per-project 32] [--body-idle-ms 5000] [--ingest-rate 500] [--query-rate 50]`: prints one line
  * `teracron collector listening on <url>` when ready and stops cleanly on SIGINT/SIGTERM.
  */
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startCollector } from '../collector/collector';
+import { DEFAULT_UPLOAD_LIMITS } from '../collector/upload-admission';
 import { wantsHelp } from './commands';
 
-const USAGE = 'usage: teracron collector --data <dir> [--host 127.0.0.1] [--port 7777] [--tls-cert f --tls-key f] [--retention-days 7] [--max-body-bytes n] [--ingest-rate 500] [--query-rate 50]';
+const USAGE = 'usage: teracron collector --data <dir> [--host 127.0.0.1] [--port 7777] [--tls-cert f --tls-key f] [--retention-days 7] [--max-body-bytes n] [--max-buffered-bytes n] [--max-uploads-per-project n] [--body-idle-ms 5000] [--ingest-rate 500] [--query-rate 50]';
 const HELP = `${USAGE}
 
 Receives what agents send to the projects whose keys are in <dir>/keys/ (made by
@@ -22,6 +24,12 @@ the dashboard. Prints one line "teracron collector listening on <url>" when read
   --tls-key f           … and its private key
   --retention-days n    delete data older than this, 1–3650; default 7
   --max-body-bytes n    the largest request body accepted; default ${DEFAULT_MAX_BODY_BYTES}
+  --max-buffered-bytes n
+                        request bodies held at once, over all uploads (past it: 503);
+                        default ${DEFAULT_UPLOAD_LIMITS.maxBufferedBytes}
+  --max-uploads-per-project n
+                        uploads in flight for one project (past it: 429); default ${DEFAULT_UPLOAD_LIMITS.maxUploadsPerProject}
+  --body-idle-ms n      a body that sends nothing for this long is refused (408); default ${DEFAULT_UPLOAD_LIMITS.idleMs}
   --ingest-rate n       batches per second per project; default 500
   --query-rate n        queries per second per API key; default 50
   -h, --help            this text
@@ -44,6 +52,9 @@ export async function run(argv: string[]): Promise<number> {
         'tls-key': { type: 'string' },
         'retention-days': { type: 'string', default: '7' },
         'max-body-bytes': { type: 'string', default: String(DEFAULT_MAX_BODY_BYTES) },
+        'max-buffered-bytes': { type: 'string', default: String(DEFAULT_UPLOAD_LIMITS.maxBufferedBytes) },
+        'max-uploads-per-project': { type: 'string', default: String(DEFAULT_UPLOAD_LIMITS.maxUploadsPerProject) },
+        'body-idle-ms': { type: 'string', default: String(DEFAULT_UPLOAD_LIMITS.idleMs) },
         'ingest-rate': { type: 'string', default: '500' },
         'query-rate': { type: 'string', default: '50' },
       },
@@ -60,9 +71,16 @@ export async function run(argv: string[]): Promise<number> {
   const port = wholeNumber(values.port, '--port', 0, 65535);
   const retentionDays = wholeNumber(values['retention-days'], '--retention-days', 1, 3650);
   const maxBodyBytes = wholeNumber(values['max-body-bytes'], '--max-body-bytes', 1024, 1024 * 1024 * 1024);
+  const maxBufferedBytes = wholeNumber(values['max-buffered-bytes'], '--max-buffered-bytes', 1024 * 1024, 64 * 1024 * 1024 * 1024);
+  const maxUploadsPerProject = wholeNumber(values['max-uploads-per-project'], '--max-uploads-per-project', 1, 100_000);
+  const bodyIdleMs = wholeNumber(values['body-idle-ms'], '--body-idle-ms', 100, 600_000);
   const ingestRate = wholeNumber(values['ingest-rate'], '--ingest-rate', 1, 1_000_000);
   const queryRate = wholeNumber(values['query-rate'], '--query-rate', 1, 1_000_000);
-  if (port === null || retentionDays === null || maxBodyBytes === null || ingestRate === null || queryRate === null) return 2;
+  if (port === null || retentionDays === null || maxBodyBytes === null || maxBufferedBytes === null || maxUploadsPerProject === null || bodyIdleMs === null || ingestRate === null || queryRate === null) return 2;
+  if (maxBufferedBytes < maxBodyBytes) {
+    writeSync(2, `teracron collector: --max-buffered-bytes ${maxBufferedBytes} is less than --max-body-bytes ${maxBodyBytes}, so the largest batch could never be admitted: raise it to at least ${maxBodyBytes}\n`);
+    return 2;
+  }
 
   const collector = await startCollector({
     dataDir: values.data,
@@ -70,6 +88,7 @@ export async function run(argv: string[]): Promise<number> {
     port,
     retentionDays,
     maxBodyBytes,
+    uploadLimits: { maxBufferedBytes, maxUploadsPerProject, idleMs: bodyIdleMs },
     // Sustained rates per project (batches/s) and per key (queries/s); bursts of twice that, at least 4.
     ingestRatePerSecond: ingestRate,
     ingestBurst: Math.max(4, ingestRate * 2),

@@ -19,6 +19,8 @@ import { handleQuery } from './query-api';
 import type { QueryContext } from './query-api';
 import { RateLimiter } from './rate-limit';
 import { CollectorStore } from './store';
+import { DEFAULT_UPLOAD_LIMITS, UploadAdmission } from './upload-admission';
+import type { UploadLimits } from './upload-admission';
 
 export interface CollectorOptions {
   dataDir: string;
@@ -28,12 +30,17 @@ export interface CollectorOptions {
   tlsCertFile?: string;
   tlsKeyFile?: string;
   maxBodyBytes?: number;
+  /** What request bodies may hold of memory: upload-admission.ts. */
+  uploadLimits?: UploadLimits;
   retentionDays?: number;
   /** Sustained batches per second per project, and the burst above it. */
   ingestRatePerSecond?: number;
   ingestBurst?: number;
   queryRatePerSecond?: number;
   queryBurst?: number;
+  /** Requests refused before authentication, per client address: sustained per second, and burst. */
+  refusalRatePerSecond?: number;
+  refusalBurst?: number;
   log?: (line: string) => void;
 }
 
@@ -47,6 +54,7 @@ export interface RunningCollector {
 
 export const DEFAULT_PORT = 7777;
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_RETENTION_DAYS = 7;
 const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
@@ -57,7 +65,12 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     projects,
     store,
     limiter: new RateLimiter({ ratePerSecond: options.ingestRatePerSecond ?? 500, burst: options.ingestBurst ?? 1000 }),
+    // A refused request costs up to one RSA decryption (~4 ms): 20 a second is under a tenth of
+    // a core per address, and a burst of 100 leaves room for a fleet restarted with a stale key.
+    refusalLimiter: new RateLimiter({ ratePerSecond: options.refusalRatePerSecond ?? 20, burst: options.refusalBurst ?? 100 }),
+    admission: new UploadAdmission(options.uploadLimits ?? DEFAULT_UPLOAD_LIMITS),
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    retentionDays: options.retentionDays ?? DEFAULT_RETENTION_DAYS,
     stats: { accepted: 0, rejected: 0, duplicates: 0 },
   };
   const query: QueryContext = {
@@ -66,10 +79,20 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     limiter: new RateLimiter({ ratePerSecond: options.queryRatePerSecond ?? 50, burst: options.queryBurst ?? 200 }),
   };
 
-  const retentionDays = options.retentionDays ?? 7;
+  const retentionDays = ingest.retentionDays;
+  let stopping = false;
+  let sweeping: Promise<void> | null = null;
   const sweep = (): void => {
-    const deleted = store.applyRetention(retentionDays);
-    if (deleted > 0) log(`retention: deleted ${deleted} rows older than ${retentionDays} days`);
+    if (sweeping !== null) return;
+    sweeping = store
+      .sweepRetention(retentionDays, Date.now(), () => stopping)
+      .then(
+        (deleted) => {
+          if (deleted > 0) log(`retention: deleted ${deleted} rows older than ${retentionDays} days`);
+        },
+        (err: unknown) => log(`retention sweep failed (it runs again in an hour): ${err instanceof Error ? err.message : String(err)}`),
+      )
+      .finally(() => (sweeping = null));
   };
   sweep();
   const retentionTimer = setInterval(sweep, RETENTION_SWEEP_MS);
@@ -104,6 +127,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   } catch (err) {
     // Port taken, say: nothing was served, so release the database and the sweep at once.
     clearInterval(retentionTimer);
+    stopping = true;
+    await sweeping;
     store.close();
     throw err;
   }
@@ -114,6 +139,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       clearInterval(retentionTimer);
+      stopping = true;
+      await sweeping;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // Requests in flight finish; a connection that stays busy is cut after a grace period.

@@ -2,9 +2,16 @@
  * The ingest endpoints of SPEC §3. Checks run cheapest first, and nothing is stored from a batch
  * that fails any of them:
  *
- *   size (Content-Length, then while reading) → known slug → rate limit → envelope (a failed
- *   GCM tag or a key that is not this project's: 401) → decode (protobuf, JSON or msgpack) →
- *   validation of every record → one transaction
+ *   size (Content-Length) → the client address's refusals → known slug → upload admission
+ *   (buffered-bytes budget, the project's uploads in flight) → body (size, budget, idle
+ *   timeout) → envelope (a failed GCM tag or a key that is not this project's: 401) → the
+ *   project's rate limit → decode (protobuf, JSON or msgpack) → validation of every record →
+ *   one transaction
+ *
+ * The slug is public, so nothing before the envelope opens is charged to the project: a request
+ * refused before then (unknown slug, a body that never comes, an envelope that does not open) is
+ * charged to its client address, and an address over its refusal budget is answered 429 before
+ * any work. The project's budget is spent only by batches that decrypt.
  *
  * A batch_id seen before is answered 202 again with nothing stored, so a sender retrying after
  * a lost 202 does not duplicate data.
@@ -13,19 +20,30 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TeracronEnvelopeError, TeracronWireError } from '../errors';
 import { INGEST_PATHS, decodeBatch } from '../wire/batch-codec';
 import type { TelemetryBatch } from '../wire/batch-codec';
+import type { StructureBounds } from '../wire/structure-bounds';
 import { openEnvelope } from '../wire/envelope';
 import { decodeMetricsBatch } from '../wire/metrics-batch';
-import { BodyTooLarge, readBody, sendError, sendJson } from './http-util';
+import { BodyIdle, BodyOverBudget, BodyTooLarge, readBody } from './body-reader';
+import { adoptForeignShapes } from './foreign-shapes';
+import { sendError, sendJson } from './http-util';
 import type { ProjectKeys } from './keys';
 import type { RateLimiter } from './rate-limit';
 import type { CollectorStore } from './store';
-import { validateMetricsBatch, validateTelemetryBatch } from './validate';
+import type { Upload, UploadAdmission } from './upload-admission';
+import { checkTimeWindow, LIMITS, validateMetricsBatch, validateTelemetryBatch } from './validate';
+import type { TimeWindow } from './validate';
 
 export interface IngestContext {
   projects: Map<string, ProjectKeys>;
   store: CollectorStore;
+  /** Batches per project, charged once a batch's envelope opens. */
   limiter: RateLimiter;
+  /** Requests refused before authentication, per client address. */
+  refusalLimiter: RateLimiter;
+  admission: UploadAdmission;
   maxBodyBytes: number;
+  /** Records older than this many days are refused: the retention sweep would delete them. */
+  retentionDays: number;
   /** Counters for the collector's own log line and tests. */
   stats: { accepted: number; rejected: number; duplicates: number };
 }
@@ -35,6 +53,9 @@ const KIND_BY_PATH: Record<string, 'metrics' | 'trace' | 'event' | 'log'> = {
   [INGEST_PATHS.trace]: 'trace',
   [INGEST_PATHS.event]: 'event',
   [INGEST_PATHS.log]: 'log',
+  // Builds of the Python SDK 0.6.1 post here, without the /api prefix.
+  '/v1/traces': 'trace',
+  '/v1/events': 'event',
 };
 
 export function ingestKind(path: string): 'metrics' | 'trace' | 'event' | 'log' | undefined {
@@ -42,33 +63,65 @@ export function ingestKind(path: string): 'metrics' | 'trace' | 'event' | 'log' 
 }
 
 export async function handleIngest(ctx: IngestContext, kind: 'metrics' | 'trace' | 'event' | 'log', req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const reject = (status: number, error: string, hint: string, headers?: Record<string, string>): void => {
+  let upload: Upload | null = null;
+  try {
+    upload = await admitAndProcess(ctx, kind, req, res);
+  } finally {
+    upload?.release();
+  }
+}
+
+/** Returns the admitted upload (released by the caller once the batch is done), or null. */
+async function admitAndProcess(ctx: IngestContext, kind: 'metrics' | 'trace' | 'event' | 'log', req: IncomingMessage, res: ServerResponse): Promise<Upload | null> {
+  const address = req.socket.remoteAddress ?? 'unknown';
+  const reject = (status: number, error: string, hint: string, headers?: Record<string, string>): null => {
     ctx.stats.rejected++;
-    if (!req.complete) discardRest(req);
+    if (!req.complete && headers?.connection !== 'close') discardRest(req);
     sendError(res, status, error, hint, headers);
+    return null;
+  };
+  /** A refusal before the envelope opened: charged to the client's address, never the project. */
+  const refuse = (status: number, error: string, hint: string, headers?: Record<string, string>): null => {
+    ctx.refusalLimiter.take(address);
+    return reject(status, error, hint, headers);
   };
 
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > ctx.maxBodyBytes) {
+  const declaredHeader = req.headers['content-length'];
+  const declared = declaredHeader === undefined ? undefined : Number(declaredHeader);
+  if (declared !== undefined && declared > ctx.maxBodyBytes) {
     return reject(413, `the body is ${declared} bytes; this collector accepts at most ${ctx.maxBodyBytes}`, 'send smaller batches (TERACRON_TRACE_BATCH_SIZE), or start the collector with a larger --max-body-bytes');
+  }
+  const refusals = ctx.refusalLimiter.check(address);
+  if (!refusals.ok) {
+    return reject(429, `too many refused requests from ${address}`, `requests from this address kept failing before authentication (unknown slug, a body that never came, an envelope that did not open); fix the sender's TERACRON_API_KEY, then retry after ${refusals.retryAfterS} s`, { 'retry-after': String(refusals.retryAfterS) });
   }
   const slugHeader = req.headers['x-project-slug'];
   const slug = typeof slugHeader === 'string' ? slugHeader : '';
   const project = ctx.projects.get(slug);
   if (project === undefined) {
-    return reject(401, `unknown project slug ${JSON.stringify(slug.slice(0, 64))}`, 'the X-Project-Slug header must name a project whose key is in this collector\'s keys/ directory; check TERACRON_API_KEY');
+    return refuse(401, `unknown project slug ${JSON.stringify(slug.slice(0, 64))}`, 'the X-Project-Slug header must name a project whose key is in this collector\'s keys/ directory; check TERACRON_API_KEY');
   }
-  const allowed = ctx.limiter.take(slug);
-  if (!allowed.ok) {
-    return reject(429, `project ${slug} is sending faster than this collector accepts`, `retry after ${allowed.retryAfterS} s`, { 'retry-after': String(allowed.retryAfterS) });
+
+  const admitted = ctx.admission.admit(slug, declared ?? 0);
+  if (!admitted.ok) {
+    // The body is not read at all (the connection closes after the answer): reading it only to
+    // throw it away is what a flood of uploads would want the collector to spend.
+    if (admitted.reason === 'project-busy') {
+      return reject(429, `project ${slug} already has ${ctx.admission.limits.maxUploadsPerProject} uploads in flight, this collector's limit per project`, 'retry after 1 s; an agent sends one batch at a time, so many at once means many senders share this project', { 'retry-after': '1', connection: 'close' });
+    }
+    return reject(503, `the collector is holding ${ctx.admission.buffered} bytes of request bodies and this one (${declared ?? 0} bytes) would pass its budget of ${ctx.admission.limits.maxBufferedBytes}`, 'retry after 1 s, or start the collector with a larger --max-buffered-bytes', { 'retry-after': '1', connection: 'close' });
   }
+  const upload = admitted.upload;
 
   let body: Buffer;
   try {
-    body = await readBody(req, ctx.maxBodyBytes);
+    body = await readBody(req, { maxBytes: ctx.maxBodyBytes, declared, upload, budget: ctx.admission.limits.maxBufferedBytes, idleMs: ctx.admission.limits.idleMs });
   } catch (err) {
-    if (err instanceof BodyTooLarge) return reject(413, `the body exceeds ${ctx.maxBodyBytes} bytes`, 'send smaller batches, or start the collector with a larger --max-body-bytes');
-    return reject(400, `the body could not be read: ${(err as Error).message}`, 'resend the batch');
+    if (err instanceof BodyTooLarge) reject(413, `the body exceeds ${ctx.maxBodyBytes} bytes`, 'send smaller batches, or start the collector with a larger --max-body-bytes');
+    else if (err instanceof BodyOverBudget) reject(503, err.message, 'retry after 1 s, or start the collector with a larger --max-buffered-bytes', { 'retry-after': '1', connection: 'close' });
+    else if (err instanceof BodyIdle) refuse(408, err.message, 'send the whole body without pausing; the connection is closed', { connection: 'close' });
+    else refuse(400, `the body could not be read: ${(err as Error).message}`, 'resend the batch');
+    return upload;
   }
 
   let plaintext: Buffer;
@@ -76,17 +129,33 @@ export async function handleIngest(ctx: IngestContext, kind: 'metrics' | 'trace'
     plaintext = openEnvelope(body, project.privateKey);
   } catch (err) {
     if (err instanceof TeracronEnvelopeError) {
-      if (err.reason === 'too-short') return reject(400, err.message, 'the body must be an envelope: 512-byte wrapped key, 12-byte IV, 16-byte tag, ciphertext');
-      return reject(401, err.message, `seal batches with project ${slug}'s public key (the one in its TERACRON_API_KEY)`);
+      if (err.reason === 'too-short') refuse(400, err.message, 'the body must be an envelope: 512-byte wrapped key, 12-byte IV, 16-byte tag, ciphertext');
+      else refuse(401, err.message, `seal batches with project ${slug}'s public key (the one in its TERACRON_API_KEY)`);
+      return upload;
     }
     throw err;
   }
+  const allowed = ctx.limiter.take(slug);
+  if (!allowed.ok) {
+    reject(429, `project ${slug} is sending faster than this collector accepts`, `retry after ${allowed.retryAfterS} s`, { 'retry-after': String(allowed.retryAfterS) });
+    return upload;
+  }
+  // The body's reservation is held until the batch is stored: the plaintext and the decoded
+  // batch are at least as big.
+  processPlaintext(ctx, kind, slug, plaintext, res, reject);
+  return upload;
+}
 
+type Reject = (status: number, error: string, hint: string, headers?: Record<string, string>) => null;
+
+function processPlaintext(ctx: IngestContext, kind: 'metrics' | 'trace' | 'event' | 'log', slug: string, plaintext: Buffer, res: ServerResponse, reject: Reject): null | void {
   try {
     if (kind === 'metrics') {
-      const batch = decodeMetricsBatch(plaintext);
+      const batch = decodeMetricsBatch(plaintext, LIMITS.metricsEntries);
       const check = validateMetricsBatch(batch);
       if (!check.ok) return reject(400, check.error, check.hint);
+      const inWindow = checkTimeWindow(batch, timeWindow(ctx));
+      if (!inWindow.ok) return reject(400, inWindow.error, inWindow.hint);
       const stored = ctx.store.insertBatch(slug, {
         kind: 'metrics',
         batchId: null,
@@ -98,12 +167,15 @@ export async function handleIngest(ctx: IngestContext, kind: 'metrics' | 'trace'
       });
       return accepted(ctx, res, stored, batch.entries.length);
     }
-    const batch: TelemetryBatch = decodeBatch(plaintext);
+    const batch: TelemetryBatch = decodeBatch(plaintext, DECODE_BOUNDS);
+    adoptForeignShapes(batch);
     if (batch.type !== kind) {
       return reject(400, `a ${batch.type} batch was sent to the ${kind} endpoint`, `POST ${batch.type} batches to ${INGEST_PATHS[batch.type]}`);
     }
     const check = validateTelemetryBatch(batch, slug);
     if (!check.ok) return reject(400, check.error, check.hint);
+    const inWindow = checkTimeWindow(batch, timeWindow(ctx));
+    if (!inWindow.ok) return reject(400, inWindow.error, inWindow.hint);
     const batchId = batch.batch_id ?? null;
     const resource = batch.resource ?? null;
     if (batch.type === 'log') {
@@ -119,6 +191,30 @@ export async function handleIngest(ctx: IngestContext, kind: 'metrics' | 'trace'
     if (err instanceof TeracronWireError) return reject(400, err.message, 'the plaintext must be a protobuf MetricsBatch (/api/ingest) or a JSON/msgpack batch of SPEC §3');
     throw err;
   }
+}
+
+/**
+ * What a SPEC batch can hold, checked before decoding: records are maps of a dozen keys with
+ * metadata of at most LIMITS.attributeKeys, a few levels deep; the one long array is the records.
+ */
+const DECODE_BOUNDS: StructureBounds = {
+  maxArray: LIMITS.batchItems,
+  maxMapKeys: 2 * LIMITS.attributeKeys,
+  maxDepth: 8,
+  maxValues: 4_000_000,
+};
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** How far ahead of the collector's clock a sender's may be. */
+const CLOCK_SKEW_MS = DAY_MS;
+
+function timeWindow(ctx: IngestContext): TimeWindow {
+  const now = Date.now();
+  return {
+    earliest: now - ctx.retentionDays * DAY_MS,
+    latest: now + CLOCK_SKEW_MS,
+    why: `this collector keeps ${ctx.retentionDays} days (--retention-days) and takes times up to a day ahead of its clock`,
+  };
 }
 
 /** Bytes of a refused body read and thrown away so the sender can finish and see the answer. */

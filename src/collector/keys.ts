@@ -33,6 +33,7 @@ export function loadProjectKeys(dir: string): Map<string, ProjectKeys> {
     throw new TeracronKeyError(`Cannot read the keys directory ${keysDir} (${(cause as Error).message}): make it readable by the user running the collector.`, { cause });
   }
 
+  refuseWritableByOthers(keysDir);
   const projects = new Map<string, ProjectKeys>();
   for (const name of names) {
     if (name.endsWith(PEM_SUFFIX)) {
@@ -46,6 +47,19 @@ export function loadProjectKeys(dir: string): Map<string, ProjectKeys> {
   }
   if (projects.size === 0) throw new TeracronKeyError(`No project keys in ${keysDir} (no <slug>.pem files); ${keygen}.`);
   return projects;
+}
+
+/**
+ * Whoever can write to keys/ can add a project (and receive its telemetry) or swap a key, so a
+ * folder others may write to is refused like a pem file others may read.
+ */
+function refuseWritableByOthers(keysDir: string): void {
+  if (process.platform === 'win32') return;
+  const mode = statSync(keysDir).mode;
+  if ((mode & 0o022) === 0) return;
+  throw new TeracronKeyError(
+    `${keysDir} can be written by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): anyone who can write there can add or replace a project's key; run \`chmod 700 ${keysDir}\`.`,
+  );
 }
 
 function loadProject(keysDir: string, slug: string): ProjectKeys {

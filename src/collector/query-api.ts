@@ -121,7 +121,19 @@ function matchRoute(path: string): Route | null {
   }
   const match = /^\/api\/v1\/(traces|spans)\/([^/]*)$/.exec(path);
   if (match === null) return null;
-  return { name: match[1] === 'traces' ? 'trace' : 'span', id: decodeURIComponent(match[2]!) };
+  return { name: match[1] === 'traces' ? 'trace' : 'span', id: decodePathSegment(match[2]!) };
+}
+
+/**
+ * A segment whose percent-escapes are not UTF-8 (`%ZZ`, `%E0%A4%A`) is kept as sent: it is no
+ * id either way, and checkId answers 400 naming it, where decodeURIComponent's URIError was a 500.
+ */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 function authenticate(ctx: QueryContext, req: IncomingMessage, res: ServerResponse): ProjectKeys | null {

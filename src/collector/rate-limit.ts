@@ -1,5 +1,5 @@
 /**
- * A token bucket per key (project slug, API key): `burst` requests at once, then
+ * A token bucket per key (project slug, API key, client address): `burst` requests at once, then
  * `ratePerSecond` on average. Buckets live in a Map kept in least-recently-used order, so
  * memory stays bounded: a bucket that has refilled to `burst` is the same as no bucket and is
  * dropped, and past `maxKeys` the least recently used bucket goes first.
@@ -63,6 +63,19 @@ export class RateLimiter {
       return ALLOWED;
     }
     return { ok: false, retryAfterS: Math.max(1, Math.ceil((1 - bucket.tokens) / this.#ratePerSecond)) };
+  }
+
+  /**
+   * Whether `key` has a token now, spending nothing: for limits charged only when a request
+   * turns out to be refused (take() then), but checked before any work is done for it.
+   */
+  check(key: string, now: number = Date.now()): TakeResult {
+    const bucket = this.#buckets.get(key);
+    if (bucket === undefined) return ALLOWED;
+    const elapsed = now > bucket.at ? now - bucket.at : 0;
+    const tokens = Math.min(this.#burst, bucket.tokens + (elapsed * this.#ratePerSecond) / 1000);
+    if (tokens >= 1) return ALLOWED;
+    return { ok: false, retryAfterS: Math.max(1, Math.ceil((1 - tokens) / this.#ratePerSecond)) };
   }
 
   /** Buckets currently kept (for tests and diagnostics). */

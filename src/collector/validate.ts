@@ -186,6 +186,37 @@ const METRIC_FIELDS = [
 ] as const;
 const BASE_METRIC_FIELDS = 8;
 
+/** The times a collector keeps: from `earliest` (now less its retention) to `latest` (now plus skew). */
+export interface TimeWindow {
+  earliest: number;
+  latest: number;
+  /** Said in the refusal: how the window comes about. */
+  why: string;
+}
+
+/**
+ * Refuses a batch holding a time outside `window`, run after validation: the validator accepts
+ * any time from 2000 to 2100, and a span dated 2001 would be stored only for the retention sweep
+ * to delete it.
+ */
+export function checkTimeWindow(batch: TelemetryBatch | MetricsBatch, window: TimeWindow): ValidationResult {
+  const [key, field, items] =
+    'entries' in batch ? ['entries', 'timestamp', batch.entries] as const
+    : batch.type === 'trace' ? ['spans', 'started_at', batch.spans] as const
+    : batch.type === 'event' ? ['events', 'timestamp', batch.events] as const
+    : ['logs', 'timestamp', batch.logs] as const;
+  for (let i = 0; i < items.length; i++) {
+    const time = (items[i] as unknown as Record<string, number>)[field]!;
+    if (time < window.earliest || time > window.latest) {
+      return fail(
+        `${key}[${i}].${field} is ${new Date(time).toISOString()}: outside the times this collector keeps, ${new Date(window.earliest).toISOString()} to ${new Date(window.latest).toISOString()}`,
+        `${window.why}; check the sender's clock, and send batches while they are recent`,
+      );
+    }
+  }
+  return { ok: true, items: items.length };
+}
+
 export function validateMetricsBatch(batch: MetricsBatch): ValidationResult {
   const b = batch as unknown as Record<string, unknown>;
   if (!isObject(b)) return failAt('the metrics batch', b, 'an object { entries, sdk_version, runtime_version }', 'send a protobuf MetricsBatch (SPEC §3)');
@@ -274,7 +305,8 @@ function duration(path: string, value: unknown): Check {
 }
 
 function attributes(path: string, value: unknown, maxString: number): Check {
-  if (value === undefined) return undefined;
+  // null is "none", like a missing key: the Python SDK sends it whenever nothing was captured.
+  if (value === undefined || value === null) return undefined;
   if (!isObject(value)) return failAt(path, value, 'an object of string, number or boolean values', HINT_ATTRS);
   const keys = Object.keys(value);
   if (keys.length > LIMITS.attributeKeys) return fail(`${path} has ${keys.length} keys: expected at most ${LIMITS.attributeKeys}`, HINT_ATTRS);

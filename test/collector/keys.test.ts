@@ -136,3 +136,13 @@ test('keyForBearer returns null for a key differing in one character, a prefix o
   assert.equal(keyForBearer(projects, vectors.api_key.slice(0, 40)), null);
   assert.equal(keyForBearer(projects, ''), null);
 });
+
+test('a keys directory others may write to is refused with the chmod fix', () => {
+  for (const mode of [0o777, 0o770, 0o1777]) {
+    const dir = dataDir(vectorProject());
+    const keysDir = join(dir, 'keys');
+    chmodSync(keysDir, mode);
+    const shown = (mode & 0o777).toString(8).padStart(4, '0');
+    rejectsDir(dir, new RegExp(`${keysDir.replace(/[.]/g, '\\.')} can be written by group or others \\(mode ${shown}\\).*run \`chmod 700 ${keysDir.replace(/[.]/g, '\\.')}\``));
+  }
+});

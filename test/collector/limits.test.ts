@@ -29,8 +29,9 @@ function sealedTrace(i: number): Buffer {
 test('a project sending faster than --ingest-rate gets 429 with Retry-After, and nothing of that batch is stored', async () => {
   const collector = await startCollectorProcess(vectorDataDir(), ['--ingest-rate', String(RATE), '--query-rate', String(RATE)]);
   try {
-    // All sent at once: the limiter takes its token as a request arrives, before the envelope is
-    // opened, so how slow RSA is on a loaded machine does not decide which ones get through.
+    // All sent at once. The project's token is taken once a batch's envelope opens (the slug is
+    // public, so garbage must not spend it); the bound below allows for the refill while they
+    // are decrypted one after another.
     const bodies = Array.from({ length: SENT }, (_, i) => sealedTrace(i));
     const started = performance.now();
     const answers = await Promise.all(bodies.map(async (body) => {

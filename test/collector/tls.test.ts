@@ -23,7 +23,8 @@ before(async () => {
   // keygen --tls writes tls/cert.pem and tls/key.pem (and a second project, unused here).
   execFileSync(process.execPath, [cliPath(), 'keygen', '--dir', dataDir, '--tls'], { stdio: 'pipe' });
   caFile = join(dataDir, 'tls', 'cert.pem');
-  collector = await startCollectorProcess(dataDir, ['--tls-cert', caFile, '--tls-key', join(dataDir, 'tls', 'key.pem')]);
+  // record-spans dates its spans in 2024: keep them rather than refuse them as past retention.
+  collector = await startCollectorProcess(dataDir, ['--tls-cert', caFile, '--tls-key', join(dataDir, 'tls', 'key.pem'), '--retention-days', '3650']);
 });
 after(() => collector.stop());
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HEX32, isQueryId, validateMetricsBatch, validateTelemetryBatch } from '../../src/collector/validate';
+import { checkTimeWindow, HEX32, isQueryId, validateMetricsBatch, validateTelemetryBatch } from '../../src/collector/validate';
 import type { EventBatch, LogBatch, TelemetryBatch, TraceBatch, WireEvent, WireLog, WireSpan } from '../../src/wire/batch-codec';
 import type { MetricsBatch, MetricsEntry } from '../../src/wire/metrics-batch';
 import { envelopeVectors } from '../helpers/vectors';
@@ -190,8 +190,9 @@ test('an array as metadata is rejected', () => {
   rejects(validateTelemetryBatch(traceBatch([span({ metadata: [] })]), SLUG), 'spans[0].metadata is an array: expected an object of string, number or boolean values');
 });
 
-test('null metadata is rejected', () => {
-  rejects(validateTelemetryBatch(traceBatch([span({ metadata: null })]), SLUG), 'spans[0].metadata is null: expected an object of string, number or boolean values');
+test('null metadata and captured_params mean none, as the Python SDK sends them; an array is rejected', () => {
+  assert.deepEqual(validateTelemetryBatch(traceBatch([span({ metadata: null, captured_params: null })]), SLUG), { ok: true, items: 1 });
+  rejects(validateTelemetryBatch(traceBatch([span({ metadata: [] })]), SLUG), 'spans[0].metadata is an array: expected an object of string, number or boolean values');
 });
 
 test('metadata with 33 keys is rejected', () => {
@@ -354,4 +355,19 @@ test('isQueryId accepts lowercase hex up to 64 characters only', () => {
     ['a', ID_A, 'f'.repeat(64), 'f'.repeat(65), '', 'ABC', '12g4', '../etc'].map(isQueryId),
     [true, true, true, false, false, false, false, false],
   );
+});
+
+test('a time outside what the collector keeps is refused with the value and both ends of the window', () => {
+  const window = { earliest: Date.UTC(2026, 0, 1), latest: Date.UTC(2026, 0, 9), why: 'this collector keeps 7 days' };
+  const inside = span({ started_at: Date.UTC(2026, 0, 5) });
+  assert.deepEqual(checkTimeWindow(traceBatch([inside]), window), { ok: true, items: 1 });
+  const result = checkTimeWindow(traceBatch([inside, span({ started_at: Date.UTC(2001, 8, 9) })]), window);
+  assert.equal(result.ok, false);
+  assert.equal(
+    !result.ok && result.error,
+    'spans[1].started_at is 2001-09-09T00:00:00.000Z: outside the times this collector keeps, 2026-01-01T00:00:00.000Z to 2026-01-09T00:00:00.000Z',
+  );
+  assert.match(!result.ok ? result.hint : '', /^this collector keeps 7 days; check the sender's clock/);
+  const late = checkTimeWindow({ entries: [{ timestamp: Date.UTC(2026, 0, 10) }] } as unknown as MetricsBatch, window);
+  assert.equal(!late.ok && late.error.startsWith('entries[0].timestamp is 2026-01-10'), true);
 });
