@@ -7,22 +7,18 @@
  *
  * Only called after JSON.parse has failed, so a batch without such tokens never pays for it.
  */
+import { jsonStringEnd } from './json-scan';
+
 const TOKENS = ['-Infinity', 'Infinity', 'NaN'] as const;
 
 /** The text with each bare non-finite token quoted, or null when there was none. */
 export function quoteNonFiniteTokens(text: string): string | null {
   let out = '';
   let copiedUpTo = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c /* \ */) i++;
-      else if (c === 0x22 /* " */) inString = false;
-      continue;
-    }
-    if (c === 0x22) {
-      inString = true;
+    if (c === 0x22 /* " */) {
+      i = jsonStringEnd(text, i);
       continue;
     }
     if (c !== 0x2d /* - */ && c !== 0x49 /* I */ && c !== 0x4e /* N */) continue;

@@ -10,6 +10,7 @@
  * is the batch's list of records.
  */
 import { TeracronWireError } from '../errors';
+import { jsonStringEnd } from './json-scan';
 
 export interface StructureBounds {
   /** Elements of one array (the batch's records are one). */
@@ -108,14 +109,8 @@ export function checkJsonBounds(text: string, bounds: StructureBounds): void {
   const commas: number[] = [];
   const isObject: boolean[] = [];
   let values = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c /* \ */) i++;
-      else if (c === 0x22 /* " */) inString = false;
-      continue;
-    }
     if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
     const depth = commas.length;
     if (c === 0x2c /* , */) {
@@ -136,7 +131,7 @@ export function checkJsonBounds(text: string, bounds: StructureBounds): void {
     }
     if (++values > bounds.maxValues) throw tooManyValues(bounds.maxValues);
     if (c === 0x22) {
-      inString = true;
+      i = jsonStringEnd(text, i);
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       if (depth + 1 > bounds.maxDepth) throw tooDeep(bounds.maxDepth);
       commas.push(0);
