@@ -1,12 +1,13 @@
 /**
  * `teracron collector --data <dir> [--host 127.0.0.1] [--port 7777] [--tls-cert f --tls-key f]
  * [--retention-days 7] [--max-body-bytes 8388608] [--max-buffered-bytes 134217728]
- * [--max-uploads-per-project 32] [--body-idle-ms 5000] [--ingest-rate 500] [--query-rate 50]`: prints one line
+ * [--max-uploads-per-project 32] [--body-idle-ms 5000] [--ingest-threads n] [--ingest-rate 500] [--query-rate 50]`: prints one line
  * `teracron collector listening on <url>` when ready and stops cleanly on SIGINT/SIGTERM.
  */
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startCollector } from '../collector/collector';
+import { defaultIngestThreads } from '../collector/ingest-pool';
 import { DEFAULT_UPLOAD_LIMITS } from '../collector/upload-admission';
 import { wantsHelp } from './commands';
 
@@ -30,6 +31,8 @@ the dashboard. Prints one line "teracron collector listening on <url>" when read
   --max-uploads-per-project n
                         uploads in flight for one project (past it: 429); default ${DEFAULT_UPLOAD_LIMITS.maxUploadsPerProject}
   --body-idle-ms n      a body that sends nothing for this long is refused (408); default ${DEFAULT_UPLOAD_LIMITS.idleMs}
+  --ingest-threads n    threads that decrypt, decode and validate bodies beside the event
+                        loop; 0 does it on the loop; default ${defaultIngestThreads()} (cores − 1, 1 to 4)
   --ingest-rate n       batches per second per project; default 500
   --query-rate n        queries per second per API key; default 50
   -h, --help            this text
@@ -55,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
         'max-buffered-bytes': { type: 'string', default: String(DEFAULT_UPLOAD_LIMITS.maxBufferedBytes) },
         'max-uploads-per-project': { type: 'string', default: String(DEFAULT_UPLOAD_LIMITS.maxUploadsPerProject) },
         'body-idle-ms': { type: 'string', default: String(DEFAULT_UPLOAD_LIMITS.idleMs) },
+        'ingest-threads': { type: 'string', default: String(defaultIngestThreads()) },
         'ingest-rate': { type: 'string', default: '500' },
         'query-rate': { type: 'string', default: '50' },
       },
@@ -74,9 +78,10 @@ export async function run(argv: string[]): Promise<number> {
   const maxBufferedBytes = wholeNumber(values['max-buffered-bytes'], '--max-buffered-bytes', 1024 * 1024, 64 * 1024 * 1024 * 1024);
   const maxUploadsPerProject = wholeNumber(values['max-uploads-per-project'], '--max-uploads-per-project', 1, 100_000);
   const bodyIdleMs = wholeNumber(values['body-idle-ms'], '--body-idle-ms', 100, 600_000);
+  const ingestThreads = wholeNumber(values['ingest-threads'], '--ingest-threads', 0, 64);
   const ingestRate = wholeNumber(values['ingest-rate'], '--ingest-rate', 1, 1_000_000);
   const queryRate = wholeNumber(values['query-rate'], '--query-rate', 1, 1_000_000);
-  if (port === null || retentionDays === null || maxBodyBytes === null || maxBufferedBytes === null || maxUploadsPerProject === null || bodyIdleMs === null || ingestRate === null || queryRate === null) return 2;
+  if (port === null || retentionDays === null || maxBodyBytes === null || maxBufferedBytes === null || maxUploadsPerProject === null || bodyIdleMs === null || ingestThreads === null || ingestRate === null || queryRate === null) return 2;
   if (maxBufferedBytes < maxBodyBytes) {
     writeSync(2, `teracron collector: --max-buffered-bytes ${maxBufferedBytes} is less than --max-body-bytes ${maxBodyBytes}, so the largest batch could never be admitted: raise it to at least ${maxBodyBytes}\n`);
     return 2;
@@ -89,6 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     retentionDays,
     maxBodyBytes,
     uploadLimits: { maxBufferedBytes, maxUploadsPerProject, idleMs: bodyIdleMs },
+    ingestThreads,
     // Sustained rates per project (batches/s) and per key (queries/s); bursts of twice that, at least 4.
     ingestRatePerSecond: ingestRate,
     ingestBurst: Math.max(4, ingestRate * 2),

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { serveDashboard } from './dashboard';
 import { sendError } from './http-util';
 import { handleIngest, ingestKind } from './ingest';
+import { createBatchOpener, defaultIngestThreads } from './ingest-pool';
 import type { IngestContext } from './ingest';
 import { loadProjectKeys } from './keys';
 import { handleQuery } from './query-api';
@@ -41,6 +42,8 @@ export interface CollectorOptions {
   /** Requests refused before authentication, per client address: sustained per second, and burst. */
   refusalRatePerSecond?: number;
   refusalBurst?: number;
+  /** Threads that open, decode and validate bodies; 0 opens them on the event loop. */
+  ingestThreads?: number;
   log?: (line: string) => void;
 }
 
@@ -69,6 +72,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     // a core per address, and a burst of 100 leaves room for a fleet restarted with a stale key.
     refusalLimiter: new RateLimiter({ ratePerSecond: options.refusalRatePerSecond ?? 20, burst: options.refusalBurst ?? 100 }),
     admission: new UploadAdmission(options.uploadLimits ?? DEFAULT_UPLOAD_LIMITS),
+    opener: createBatchOpener(projects, options.ingestThreads ?? defaultIngestThreads()),
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     retentionDays: options.retentionDays ?? DEFAULT_RETENTION_DAYS,
     stats: { accepted: 0, rejected: 0, duplicates: 0 },
@@ -129,6 +133,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     clearInterval(retentionTimer);
     stopping = true;
     await sweeping;
+    await ingest.opener.close();
     store.close();
     throw err;
   }
@@ -148,6 +153,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       while (inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
       server.closeAllConnections();
       await closed;
+      await ingest.opener.close();
       store.close();
     })());
 

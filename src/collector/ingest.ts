@@ -4,9 +4,9 @@
  *
  *   size (Content-Length) → the client address's refusals → known slug → upload admission
  *   (buffered-bytes budget, the project's uploads in flight) → body (size, budget, idle
- *   timeout) → envelope (a failed GCM tag or a key that is not this project's: 401) → the
- *   project's rate limit → decode (protobuf, JSON or msgpack) → validation of every record →
- *   one transaction
+ *   timeout) → on the ingest pool: envelope (a failed GCM tag or a key that is not this
+ *   project's: 401), decode (protobuf, JSON or msgpack, its structure bounded first),
+ *   validation of every record and of its times → the project's rate limit → one transaction
  *
  * The slug is public, so nothing before the envelope opens is charged to the project: a request
  * refused before then (unknown slug, a body that never comes, an envelope that does not open) is
@@ -17,20 +17,14 @@
  * a lost 202 does not duplicate data.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TeracronEnvelopeError, TeracronWireError } from '../errors';
-import { INGEST_PATHS, decodeBatch } from '../wire/batch-codec';
-import type { TelemetryBatch } from '../wire/batch-codec';
-import type { StructureBounds } from '../wire/structure-bounds';
-import { openEnvelope } from '../wire/envelope';
-import { decodeMetricsBatch } from '../wire/metrics-batch';
+import { INGEST_PATHS } from '../wire/batch-codec';
 import { BodyIdle, BodyOverBudget, BodyTooLarge, readBody } from './body-reader';
-import { adoptForeignShapes } from './foreign-shapes';
 import { sendError, sendJson } from './http-util';
+import type { BatchOpener } from './ingest-pool';
 import type { ProjectKeys } from './keys';
 import type { RateLimiter } from './rate-limit';
 import type { CollectorStore } from './store';
 import type { Upload, UploadAdmission } from './upload-admission';
-import { checkTimeWindow, LIMITS, validateMetricsBatch, validateTelemetryBatch } from './validate';
 import type { TimeWindow } from './validate';
 
 export interface IngestContext {
@@ -41,6 +35,8 @@ export interface IngestContext {
   /** Requests refused before authentication, per client address. */
   refusalLimiter: RateLimiter;
   admission: UploadAdmission;
+  /** Opens, decodes and validates bodies off the event loop (ingest-pool.ts). */
+  opener: BatchOpener;
   maxBodyBytes: number;
   /** Records older than this many days are refused: the retention sweep would delete them. */
   retentionDays: number;
@@ -124,85 +120,27 @@ async function admitAndProcess(ctx: IngestContext, kind: 'metrics' | 'trace' | '
     return upload;
   }
 
-  let plaintext: Buffer;
-  try {
-    plaintext = openEnvelope(body, project.privateKey);
-  } catch (err) {
-    if (err instanceof TeracronEnvelopeError) {
-      if (err.reason === 'too-short') refuse(400, err.message, 'the body must be an envelope: 512-byte wrapped key, 12-byte IV, 16-byte tag, ciphertext');
-      else refuse(401, err.message, `seal batches with project ${slug}'s public key (the one in its TERACRON_API_KEY)`);
-      return upload;
-    }
-    throw err;
-  }
-  const allowed = ctx.limiter.take(slug);
-  if (!allowed.ok) {
-    reject(429, `project ${slug} is sending faster than this collector accepts`, `retry after ${allowed.retryAfterS} s`, { 'retry-after': String(allowed.retryAfterS) });
-    return upload;
-  }
   // The body's reservation is held until the batch is stored: the plaintext and the decoded
   // batch are at least as big.
-  processPlaintext(ctx, kind, slug, plaintext, res, reject);
+  const opened = await ctx.opener.open({ slug, kind, body, window: timeWindow(ctx) });
+  if (!opened.ok && opened.beforeAuth) {
+    refuse(opened.status, opened.error, opened.hint);
+    return upload;
+  }
+  // The envelope opened: the sender holds the project's key, so the project's budget pays.
+  const allowed = ctx.limiter.take(slug);
+  if (!opened.ok) {
+    reject(opened.status, opened.error, opened.hint);
+  } else if (!allowed.ok) {
+    reject(429, `project ${slug} is sending faster than this collector accepts`, `retry after ${allowed.retryAfterS} s`, { 'retry-after': String(allowed.retryAfterS) });
+  } else if (opened.input === null) {
+    // Accepting and discarding would lose data silently: say plainly that logs are not kept here.
+    reject(501, 'this collector does not store log batches yet', 'the batch was validated but not stored; keep the logs elsewhere until the collector gains a log store');
+  } else {
+    accepted(ctx, res, ctx.store.insertBatch(slug, opened.input), opened.items);
+  }
   return upload;
 }
-
-type Reject = (status: number, error: string, hint: string, headers?: Record<string, string>) => null;
-
-function processPlaintext(ctx: IngestContext, kind: 'metrics' | 'trace' | 'event' | 'log', slug: string, plaintext: Buffer, res: ServerResponse, reject: Reject): null | void {
-  try {
-    if (kind === 'metrics') {
-      const batch = decodeMetricsBatch(plaintext, LIMITS.metricsEntries);
-      const check = validateMetricsBatch(batch);
-      if (!check.ok) return reject(400, check.error, check.hint);
-      const inWindow = checkTimeWindow(batch, timeWindow(ctx));
-      if (!inWindow.ok) return reject(400, inWindow.error, inWindow.hint);
-      const stored = ctx.store.insertBatch(slug, {
-        kind: 'metrics',
-        batchId: null,
-        entries: batch.entries,
-        sdkVersion: batch.sdk_version,
-        runtimeVersion: batch.runtime_version,
-        service: batch.service || null,
-        host: batch.host || null,
-      });
-      return accepted(ctx, res, stored, batch.entries.length);
-    }
-    const batch: TelemetryBatch = decodeBatch(plaintext, DECODE_BOUNDS);
-    adoptForeignShapes(batch);
-    if (batch.type !== kind) {
-      return reject(400, `a ${batch.type} batch was sent to the ${kind} endpoint`, `POST ${batch.type} batches to ${INGEST_PATHS[batch.type]}`);
-    }
-    const check = validateTelemetryBatch(batch, slug);
-    if (!check.ok) return reject(400, check.error, check.hint);
-    const inWindow = checkTimeWindow(batch, timeWindow(ctx));
-    if (!inWindow.ok) return reject(400, inWindow.error, inWindow.hint);
-    const batchId = batch.batch_id ?? null;
-    const resource = batch.resource ?? null;
-    if (batch.type === 'log') {
-      // Accepting and discarding would lose data silently: say plainly that logs are not kept here.
-      return reject(501, 'this collector does not store log batches yet', 'the batch was validated but not stored; keep the logs elsewhere until the collector gains a log store');
-    }
-    const stored =
-      batch.type === 'trace'
-        ? ctx.store.insertBatch(slug, { kind: 'trace', batchId, resource, spans: batch.spans })
-        : ctx.store.insertBatch(slug, { kind: 'event', batchId, resource, events: batch.events });
-    return accepted(ctx, res, stored, check.items);
-  } catch (err) {
-    if (err instanceof TeracronWireError) return reject(400, err.message, 'the plaintext must be a protobuf MetricsBatch (/api/ingest) or a JSON/msgpack batch of SPEC §3');
-    throw err;
-  }
-}
-
-/**
- * What a SPEC batch can hold, checked before decoding: records are maps of a dozen keys with
- * metadata of at most LIMITS.attributeKeys, a few levels deep; the one long array is the records.
- */
-const DECODE_BOUNDS: StructureBounds = {
-  maxArray: LIMITS.batchItems,
-  maxMapKeys: 2 * LIMITS.attributeKeys,
-  maxDepth: 8,
-  maxValues: 4_000_000,
-};
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How far ahead of the collector's clock a sender's may be. */
