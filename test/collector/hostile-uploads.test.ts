@@ -105,11 +105,11 @@ test('stalled uploads hold no more than --max-buffered-bytes: the rest are answe
     const rise = peakRss(collector.child.pid!) - before;
 
     const admitted = budget / declared;
-    assert.deepEqual(
-      [...statuses].sort(),
-      [...Array<number>(admitted).fill(408), ...Array<number>(uploads - admitted).fill(503)],
-      `exactly ${admitted} uploads fit the budget; statuses ${statuses.join(',')}`,
-    );
+    // A refused upload's body is not read: the collector answers 503 and closes, and a sender
+    // still writing may see the reset before the answer (null), which it retries like a 503.
+    assert.equal(statuses.filter((status) => status === 408).length, admitted, `exactly ${admitted} uploads fit the budget; statuses ${statuses.join(',')}`);
+    assert.ok(statuses.every((status) => status === 408 || status === 503 || status === null), `statuses ${statuses.join(',')}`);
+    assert.ok(statuses.includes(503), `statuses ${statuses.join(',')}`);
     // The held bodies are the budget (34 MiB measured for 32); the slack covers the answers and
     // the heap's growth, not another body. Copying chunks into one buffer per body measured 62–66.
     assert.ok(rise <= budget + 16 * MiB, `peak RSS rose ${(rise / MiB).toFixed(1)} MiB with a ${budget / MiB} MiB budget`);
