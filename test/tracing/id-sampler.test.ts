@@ -53,17 +53,24 @@ test('makeIdSampler agrees with isSampled on 20000 random ids at rates 0.01 to 0
 });
 
 test('makeIdSampler agrees with isSampled when hash and threshold share their high 32 bits', () => {
-  // A rate just around each id's own hash puts the decision on the low 32 bits.
+  // A rate just around each id's own hash puts the decision on the low 32 bits. A float rate
+  // is only 53 bits, so when the hash's low word is within a few thousand of 2^32 the nudged
+  // rate's threshold crosses into the next high word (seen once in CI: 3684205000 against
+  // 3684204999); those cases still must agree, and nearly all cases share the high word.
+  let shared = 0;
+  let cases = 0;
   for (let i = 0; i < 2000; i++) {
     const id = newIdWords();
     const hex = idWordsToHex(id);
     const hash = md5Of(id).readBigUInt64BE(0);
     const rate = Number(hash) / 2 ** 64;
     for (const r of [rate, rate * (1 - 2 ** -52), rate * (1 + 2 ** -52)]) {
-      assert.equal(samplingThreshold(r) >> 32n, hash >> 32n, `${hex} at rate ${r}`);
+      cases++;
+      if (samplingThreshold(r) >> 32n === hash >> 32n) shared++;
       assert.equal(makeIdSampler(r)(id), isSampled(hex, r), `${hex} at rate ${r}`);
     }
   }
+  assert.ok(shared >= cases - 10, `${shared} of ${cases} thresholds share their id's high word`);
 });
 
 test('makeIdSampler agrees with isSampled on ids whose digest high word equals a fixed threshold\'s', () => {
