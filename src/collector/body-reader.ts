@@ -15,8 +15,8 @@ export class BodyTooLarge extends Error {
 }
 
 export class BodyOverBudget extends Error {
-  constructor(readonly budget: number) {
-    super(`the collector is holding ${budget} bytes of request bodies, its budget`);
+  constructor() {
+    super('the buffered-bytes budget of request bodies is full');
   }
 }
 
@@ -31,12 +31,11 @@ export interface BodyReadOptions {
   /** The Content-Length, already reserved in `upload`; undefined for a chunked body. */
   declared: number | undefined;
   upload: Upload;
-  budget: number;
   idleMs: number;
 }
 
 export function readBody(req: IncomingMessage, options: BodyReadOptions): Promise<Buffer> {
-  const { maxBytes, declared, upload, budget, idleMs } = options;
+  const { maxBytes, declared, upload, idleMs } = options;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -63,7 +62,7 @@ export function readBody(req: IncomingMessage, options: BodyReadOptions): Promis
     const onData = (chunk: Buffer): void => {
       if (size + chunk.length > maxBytes) return finish(new BodyTooLarge(maxBytes));
       // A declared body reserved its length at admission (the parser holds it to that length).
-      if (declared === undefined && !upload.grow(chunk.length)) return finish(new BodyOverBudget(budget));
+      if (declared === undefined && !upload.grow(chunk.length)) return finish(new BodyOverBudget());
       chunks.push(chunk);
       size += chunk.length;
       idle.refresh();

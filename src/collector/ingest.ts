@@ -21,9 +21,11 @@ import { INGEST_PATHS } from '../wire/batch-codec';
 import { BodyIdle, BodyOverBudget, BodyTooLarge, readBody } from './body-reader';
 import { sendError, sendJson } from './http-util';
 import type { BatchOpener } from './ingest-pool';
+import type { IngestKind } from './open-batch';
 import type { ProjectKeys } from './keys';
 import type { RateLimiter } from './rate-limit';
 import type { CollectorStore } from './store';
+import { retentionCutoff } from './store/retention';
 import type { Upload, UploadAdmission } from './upload-admission';
 import type { TimeWindow } from './validate';
 
@@ -44,7 +46,7 @@ export interface IngestContext {
   stats: { accepted: number; rejected: number; duplicates: number };
 }
 
-const KIND_BY_PATH: Record<string, 'metrics' | 'trace' | 'event' | 'log'> = {
+const KIND_BY_PATH: Record<string, IngestKind> = {
   [INGEST_PATHS.metrics]: 'metrics',
   [INGEST_PATHS.trace]: 'trace',
   [INGEST_PATHS.event]: 'event',
@@ -54,30 +56,19 @@ const KIND_BY_PATH: Record<string, 'metrics' | 'trace' | 'event' | 'log'> = {
   '/v1/events': 'event',
 };
 
-export function ingestKind(path: string): 'metrics' | 'trace' | 'event' | 'log' | undefined {
+export function ingestKind(path: string): IngestKind | undefined {
   return KIND_BY_PATH[path];
 }
 
-export async function handleIngest(ctx: IngestContext, kind: 'metrics' | 'trace' | 'event' | 'log', req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let upload: Upload | null = null;
-  try {
-    upload = await admitAndProcess(ctx, kind, req, res);
-  } finally {
-    upload?.release();
-  }
-}
-
-/** Returns the admitted upload (released by the caller once the batch is done), or null. */
-async function admitAndProcess(ctx: IngestContext, kind: 'metrics' | 'trace' | 'event' | 'log', req: IncomingMessage, res: ServerResponse): Promise<Upload | null> {
+export async function handleIngest(ctx: IngestContext, kind: IngestKind, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const address = req.socket.remoteAddress ?? 'unknown';
-  const reject = (status: number, error: string, hint: string, headers?: Record<string, string>): null => {
+  const reject = (status: number, error: string, hint: string, headers?: Record<string, string>): void => {
     ctx.stats.rejected++;
     if (!req.complete && headers?.connection !== 'close') discardRest(req);
     sendError(res, status, error, hint, headers);
-    return null;
   };
   /** A refusal before the envelope opened: charged to the client's address, never the project. */
-  const refuse = (status: number, error: string, hint: string, headers?: Record<string, string>): null => {
+  const refuse = (status: number, error: string, hint: string, headers?: Record<string, string>): void => {
     ctx.refusalLimiter.take(address);
     return reject(status, error, hint, headers);
   };
@@ -108,48 +99,53 @@ async function admitAndProcess(ctx: IngestContext, kind: 'metrics' | 'trace' | '
     return reject(503, `the collector is holding ${ctx.admission.buffered} bytes of request bodies and this one (${declared ?? 0} bytes) would pass its budget of ${ctx.admission.limits.maxBufferedBytes}`, 'retry after 1 s, or start the collector with a larger --max-buffered-bytes', { 'retry-after': '1', connection: 'close' });
   }
   const upload = admitted.upload;
-
-  let body: Buffer;
   try {
-    body = await readBody(req, { maxBytes: ctx.maxBodyBytes, declared, upload, budget: ctx.admission.limits.maxBufferedBytes, idleMs: ctx.admission.limits.idleMs });
-  } catch (err) {
-    if (err instanceof BodyTooLarge) reject(413, `the body exceeds ${ctx.maxBodyBytes} bytes`, 'send smaller batches, or start the collector with a larger --max-body-bytes');
-    else if (err instanceof BodyOverBudget) reject(503, err.message, 'retry after 1 s, or start the collector with a larger --max-buffered-bytes', { 'retry-after': '1', connection: 'close' });
-    else if (err instanceof BodyIdle) refuse(408, err.message, 'send the whole body without pausing; the connection is closed', { connection: 'close' });
-    else refuse(400, `the body could not be read: ${(err as Error).message}`, 'resend the batch');
-    return upload;
+    await receive(ctx, kind, slug, req, res, upload, declared, reject, refuse);
+  } finally {
+    // Held until the batch is stored: the plaintext and the decoded batch are at least as big.
+    upload.release();
   }
-
-  // The body's reservation is held until the batch is stored: the plaintext and the decoded
-  // batch are at least as big.
-  const opened = await ctx.opener.open({ slug, kind, body, window: timeWindow(ctx) });
-  if (!opened.ok && opened.beforeAuth) {
-    refuse(opened.status, opened.error, opened.hint);
-    return upload;
-  }
-  // The envelope opened: the sender holds the project's key, so the project's budget pays.
-  const allowed = ctx.limiter.take(slug);
-  if (!opened.ok) {
-    reject(opened.status, opened.error, opened.hint);
-  } else if (!allowed.ok) {
-    reject(429, `project ${slug} is sending faster than this collector accepts`, `retry after ${allowed.retryAfterS} s`, { 'retry-after': String(allowed.retryAfterS) });
-  } else if (opened.input === null) {
-    // Accepting and discarding would lose data silently: say plainly that logs are not kept here.
-    reject(501, 'this collector does not store log batches yet', 'the batch was validated but not stored; keep the logs elsewhere until the collector gains a log store');
-  } else {
-    accepted(ctx, res, ctx.store.insertBatch(slug, opened.input), opened.items);
-  }
-  return upload;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-/** How far ahead of the collector's clock a sender's may be. */
-const CLOCK_SKEW_MS = DAY_MS;
+type Refusal = (status: number, error: string, hint: string, headers?: Record<string, string>) => void;
+
+/** Reads an admitted upload's body, opens it on the pool and stores it, or refuses it. */
+async function receive(
+  ctx: IngestContext, kind: IngestKind, slug: string, req: IncomingMessage, res: ServerResponse, upload: Upload,
+  declared: number | undefined, reject: Refusal, refuse: Refusal,
+): Promise<void> {
+  let body: Buffer;
+  try {
+    body = await readBody(req, { maxBytes: ctx.maxBodyBytes, declared, upload, idleMs: ctx.admission.limits.idleMs });
+  } catch (err) {
+    if (err instanceof BodyTooLarge) return reject(413, `the body exceeds ${ctx.maxBodyBytes} bytes`, 'send smaller batches, or start the collector with a larger --max-body-bytes');
+    if (err instanceof BodyOverBudget) return reject(503, `the collector is holding ${ctx.admission.buffered} bytes of request bodies, its budget of ${ctx.admission.limits.maxBufferedBytes}`, 'retry after 1 s, or start the collector with a larger --max-buffered-bytes', { 'retry-after': '1', connection: 'close' });
+    if (err instanceof BodyIdle) return refuse(408, err.message, 'send the whole body without pausing; the connection is closed', { connection: 'close' });
+    return refuse(400, `the body could not be read: ${(err as Error).message}`, 'resend the batch');
+  }
+
+  const opened = await ctx.opener.open({ slug, kind, body, window: timeWindow(ctx) });
+  if (!opened.ok && opened.beforeAuth) return refuse(opened.status, opened.error, opened.hint);
+  // The envelope opened: the sender holds the project's key, so the project's budget pays.
+  const allowed = ctx.limiter.take(slug);
+  if (!opened.ok) return reject(opened.status, opened.error, opened.hint);
+  if (!allowed.ok) {
+    return reject(429, `project ${slug} is sending faster than this collector accepts`, `retry after ${allowed.retryAfterS} s`, { 'retry-after': String(allowed.retryAfterS) });
+  }
+  if (opened.input === null) {
+    // Accepting and discarding would lose data silently: say plainly that logs are not kept here.
+    return reject(501, 'this collector does not store log batches yet', 'the batch was validated but not stored; keep the logs elsewhere until the collector gains a log store');
+  }
+  accepted(ctx, res, ctx.store.insertBatch(slug, opened.input), opened.items);
+}
+
+/** How far ahead of the collector's clock a sender's may be: a day. */
+const CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
 
 function timeWindow(ctx: IngestContext): TimeWindow {
   const now = Date.now();
   return {
-    earliest: now - ctx.retentionDays * DAY_MS,
+    earliest: retentionCutoff(ctx.retentionDays, now),
     latest: now + CLOCK_SKEW_MS,
     why: `this collector keeps ${ctx.retentionDays} days (--retention-days) and takes times up to a day ahead of its clock`,
   };

@@ -51,9 +51,7 @@ export class RateLimiter {
       bucket = { tokens: this.#burst, at: now };
     } else {
       buckets.delete(key);
-      // A clock that steps back refills nothing rather than draining the bucket.
-      const elapsed = now > bucket.at ? now - bucket.at : 0;
-      bucket.tokens = Math.min(this.#burst, bucket.tokens + (elapsed * this.#ratePerSecond) / 1000);
+      bucket.tokens = this.#tokensAt(bucket, now);
       bucket.at = now > bucket.at ? now : bucket.at;
     }
     buckets.set(key, bucket);
@@ -62,7 +60,7 @@ export class RateLimiter {
       bucket.tokens -= 1;
       return ALLOWED;
     }
-    return { ok: false, retryAfterS: Math.max(1, Math.ceil((1 - bucket.tokens) / this.#ratePerSecond)) };
+    return this.#refused(bucket.tokens);
   }
 
   /**
@@ -72,9 +70,17 @@ export class RateLimiter {
   check(key: string, now: number = Date.now()): TakeResult {
     const bucket = this.#buckets.get(key);
     if (bucket === undefined) return ALLOWED;
+    const tokens = this.#tokensAt(bucket, now);
+    return tokens >= 1 ? ALLOWED : this.#refused(tokens);
+  }
+
+  /** The bucket's tokens at `now`; a clock that steps back refills nothing rather than draining it. */
+  #tokensAt(bucket: Bucket, now: number): number {
     const elapsed = now > bucket.at ? now - bucket.at : 0;
-    const tokens = Math.min(this.#burst, bucket.tokens + (elapsed * this.#ratePerSecond) / 1000);
-    if (tokens >= 1) return ALLOWED;
+    return Math.min(this.#burst, bucket.tokens + (elapsed * this.#ratePerSecond) / 1000);
+  }
+
+  #refused(tokens: number): TakeResult {
     return { ok: false, retryAfterS: Math.max(1, Math.ceil((1 - tokens) / this.#ratePerSecond)) };
   }
 

@@ -43,8 +43,6 @@ export class UploadAdmission {
   readonly limits: UploadLimits;
   #buffered = 0;
   readonly #perProject = new Map<string, number>();
-  /** Uploads refused, by reason, for the collector's self-metrics. */
-  readonly refused = { budget: 0, projectBusy: 0 };
 
   constructor(limits: UploadLimits = DEFAULT_UPLOAD_LIMITS) {
     for (const [name, value] of Object.entries(limits)) {
@@ -58,21 +56,11 @@ export class UploadAdmission {
     return this.#buffered;
   }
 
-  uploadsInFlight(slug: string): number {
-    return this.#perProject.get(slug) ?? 0;
-  }
-
   /** Admits one upload for `slug`, reserving `initialBytes` (its Content-Length, or 0). */
   admit(slug: string, initialBytes: number): AdmitResult {
     const running = this.#perProject.get(slug) ?? 0;
-    if (running >= this.limits.maxUploadsPerProject) {
-      this.refused.projectBusy++;
-      return { ok: false, reason: 'project-busy' };
-    }
-    if (!this.#fits(initialBytes)) {
-      this.refused.budget++;
-      return { ok: false, reason: 'budget' };
-    }
+    if (running >= this.limits.maxUploadsPerProject) return { ok: false, reason: 'project-busy' };
+    if (!this.#fits(initialBytes)) return { ok: false, reason: 'budget' };
     this.#buffered += initialBytes;
     this.#perProject.set(slug, running + 1);
     return { ok: true, upload: this.#upload(slug, initialBytes) };
@@ -88,10 +76,7 @@ export class UploadAdmission {
     return {
       grow: (bytes: number): boolean => {
         if (released) throw new Error('grow() after release(): the upload is over');
-        if (!this.#fits(bytes)) {
-          this.refused.budget++;
-          return false;
-        }
+        if (!this.#fits(bytes)) return false;
         this.#buffered += bytes;
         reserved += bytes;
         return true;
