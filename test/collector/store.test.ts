@@ -91,6 +91,14 @@ const UNDO_SCHEMA_4 = ['error_parent_span_id', 'stand_in_span_id', 'stand_in_par
 const UNDO_SCHEMA_3 = UNDO_SCHEMA_4 + ' ' + ['dropped_ring_full', 'dropped_send_failed', 'send_retries', 'metrics_dropped']
   .map((column) => `ALTER TABLE metric_samples DROP COLUMN ${column};`).join(' ');
 
+/** Takes a closed store file back to what schema `version` wrote, by running `undo`. */
+function rewindSchema(file: string, undo: string, version: number): void {
+  const db = new Database(file);
+  db.exec(undo);
+  db.pragma(`user_version = ${version}`);
+  db.close();
+}
+
 function metricsBatch(entries: MetricsEntry[], service: string | null = null, host: string | null = null): IngestInput {
   return { kind: 'metrics', batchId: null, entries, sdkVersion: '0.1.0', runtimeVersion: '20.20.2', service, host };
 }
@@ -583,10 +591,7 @@ test('a file from schema 1 gains the service and host columns and keeps its samp
   current.insertBatch(SLUG, metricsBatch([sample({ timestamp: T0, pid: 5, rss: 42 })]));
   current.close();
   // Back to what version 1 wrote: no service/host columns, no index on them.
-  const db = new Database(file);
-  db.exec(`${UNDO_SCHEMA_3} DROP INDEX metric_samples_service; ALTER TABLE metric_samples DROP COLUMN service; ALTER TABLE metric_samples DROP COLUMN host;`);
-  db.pragma('user_version = 1');
-  db.close();
+  rewindSchema(file, `${UNDO_SCHEMA_3} DROP INDEX metric_samples_service; ALTER TABLE metric_samples DROP COLUMN service; ALTER TABLE metric_samples DROP COLUMN host;`, 1);
 
   const migrated = CollectorStore.open(file);
   t.after(() => migrated.close());
@@ -601,10 +606,7 @@ test('a file from schema 2 gains the agent counter columns and keeps its samples
   const current = CollectorStore.open(file);
   current.insertBatch(SLUG, metricsBatch([sample({ timestamp: T0, pid: 5, rss: 42 })], 'shop', 'h'));
   current.close();
-  const db = new Database(file);
-  db.exec(UNDO_SCHEMA_3);
-  db.pragma('user_version = 2');
-  db.close();
+  rewindSchema(file, UNDO_SCHEMA_3, 2);
 
   const migrated = CollectorStore.open(file);
   t.after(() => migrated.close());
@@ -726,10 +728,7 @@ test('a file from schema 3 gains the run fold\'s columns; its runs keep their ro
   const current = CollectorStore.open(file);
   current.insertBatch(SLUG, traceBatch([A1, A]));
   current.close();
-  const db = new Database(file);
-  db.exec(UNDO_SCHEMA_4);
-  db.pragma('user_version = 3');
-  db.close();
+  rewindSchema(file, UNDO_SCHEMA_4, 3);
 
   const migrated = CollectorStore.open(file);
   t.after(() => migrated.close());
