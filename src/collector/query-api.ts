@@ -49,7 +49,7 @@ export function handleQuery(ctx: QueryContext, path: string, url: URL, req: Inco
         return true;
       }
       case 'workflows':
-        sendJson(res, 200, { workflows: ctx.store.workflows(slug, readLimit(params, 20)) });
+        sendJson(res, 200, { workflows: ctx.store.workflows(slug, readLimit(params, 20), readSince(params)) });
         return true;
       case 'trace': {
         const id = fullTraceId(ctx, slug, checkId(route.id, 'trace id'), res);

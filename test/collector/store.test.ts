@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CollectorStore, SCHEMA_VERSION, TeracronStoreError } from '../../src/collector/store';
-import type { IngestInput } from '../../src/collector/store';
+import type { IngestInput, WorkflowSummary } from '../../src/collector/store';
+import { RELATIVE_ACCURACY } from '../../src/collector/store/duration-sketch';
 import { RETENTION_CHUNK } from '../../src/collector/store/retention';
 import type { WireEvent, WireResource, WireSpan } from '../../src/wire/batch-codec';
 import type { MetricsEntry } from '../../src/wire/metrics-batch';
@@ -84,10 +85,14 @@ function sample(fields: Partial<MetricsEntry> & { timestamp: number }): MetricsE
   };
 }
 
-/** What migration 4 added, taken away again: a file as schema 3 left it. */
-const UNDO_SCHEMA_4 = ['error_parent_span_id', 'stand_in_span_id', 'stand_in_parent_span_id']
+/** What migration 5 did, undone: a file as schema 4 left it (its spans found by trace id). */
+const UNDO_SCHEMA_5 = `DROP TABLE workflow_hours; DROP INDEX spans_run; ALTER TABLE spans DROP COLUMN run;
+  CREATE INDEX spans_trace ON spans (project, trace_id, started_at);
+  CREATE INDEX runs_finished_duration ON runs (project, workflow, duration_ms) WHERE status <> 'in_progress';`;
+/** What migrations 4 and 5 added, taken away again: a file as schema 3 left it. */
+const UNDO_SCHEMA_4 = UNDO_SCHEMA_5 + ' ' + ['error_parent_span_id', 'stand_in_span_id', 'stand_in_parent_span_id']
   .map((column) => `ALTER TABLE runs DROP COLUMN ${column};`).join(' ');
-/** What migrations 3 and 4 added, taken away again: a file as schema 2 left it. */
+/** What migrations 3 to 5 added, taken away again: a file as schema 2 left it. */
 const UNDO_SCHEMA_3 = UNDO_SCHEMA_4 + ' ' + ['dropped_ring_full', 'dropped_send_failed', 'send_retries', 'metrics_dropped']
   .map((column) => `ALTER TABLE metric_samples DROP COLUMN ${column};`).join(' ');
 
@@ -323,22 +328,32 @@ test('workflows aggregate runs per name, most recent first, with nearest-rank pe
   rows.push([300, 'export', 'started', 5_000, 0]);
   seedRuns(store, rows);
 
-  assert.deepEqual(store.workflows(SLUG, 20), [
-    {
-      workflow: 'signup', total_runs: 2, failed_runs: 1, avg_duration_ms: 5.5, last_run_at: 30_000,
-      p50_duration_ms: 3, p95_duration_ms: 8, p99_duration_ms: 8,
-    },
-    {
-      workflow: 'checkout', total_runs: 102, failed_runs: 3, avg_duration_ms: 50.5, last_run_at: 20_001,
-      p50_duration_ms: 50, p95_duration_ms: 95, p99_duration_ms: 99,
-    },
-    {
-      workflow: 'export', total_runs: 1, failed_runs: 0, avg_duration_ms: null, last_run_at: 5_000,
-      p50_duration_ms: null, p95_duration_ms: null, p99_duration_ms: null,
-    },
+  const workflows = store.workflows(SLUG, 20);
+  assert.deepEqual(workflows.map(withoutPercentiles), [
+    { workflow: 'signup', total_runs: 2, failed_runs: 1, avg_duration_ms: 5.5, last_run_at: 30_000 },
+    { workflow: 'checkout', total_runs: 102, failed_runs: 3, avg_duration_ms: 50.5, last_run_at: 20_001 },
+    { workflow: 'export', total_runs: 1, failed_runs: 0, avg_duration_ms: null, last_run_at: 5_000 },
   ]);
+  // Nearest rank: signup's p50 is the smaller of its two, checkout's p95 the 95th of 1..100.
+  assertPercentiles(workflows[0]!, [3, 8, 8]);
+  assertPercentiles(workflows[1]!, [50, 95, 99]);
+  assertPercentiles(workflows[2]!, [null, null, null]);
   assert.deepEqual(store.workflows(SLUG, 1).map((w) => w.workflow), ['signup']);
 });
+
+function withoutPercentiles({ p50_duration_ms, p95_duration_ms, p99_duration_ms, ...rest }: WorkflowSummary): Omit<WorkflowSummary, 'p50_duration_ms' | 'p95_duration_ms' | 'p99_duration_ms'> {
+  return rest;
+}
+
+/** p50, p95 and p99 equal `exact` to within the sketch's relative accuracy (1 %), and never off by more. */
+function assertPercentiles(workflow: WorkflowSummary, exact: Array<number | null>): void {
+  const got = [workflow.p50_duration_ms, workflow.p95_duration_ms, workflow.p99_duration_ms];
+  got.forEach((value, i) => {
+    const want = exact[i]!;
+    if (want === null) return assert.equal(value, null, `${workflow.workflow} p${[50, 95, 99][i]}`);
+    assert.ok(value !== null && Math.abs(value - want) <= want * RELATIVE_ACCURACY, `${workflow.workflow} p${[50, 95, 99][i]}: ${value}, expected ${want} ± 1 %`);
+  });
+}
 
 test('traceSpans puts a parent before its children when timestamps are equal', (t) => {
   const store = openStore(t);

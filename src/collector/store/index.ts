@@ -3,7 +3,7 @@
  * Collector-only: nothing the agent imports may import this folder (it loads better-sqlite3).
  */
 import type { WireEvent, WireSpan } from '../../wire/batch-codec';
-import { createIngest, insertBatch } from './ingest';
+import { createIngest, insertBatch, insertBatches } from './ingest';
 import type { IngestState } from './ingest';
 import { openDatabase } from './open';
 import type { Db } from './open';
@@ -69,12 +69,23 @@ export class CollectorStore {
     return insertBatch(this.#ingest, ensureProjectId(this.#projects, slug), input);
   }
 
+  /**
+   * Stores several validated batches in one transaction (group commit), each as `insertBatch`
+   * would: each result is that batch's, or the error that kept it out (nothing of it stored).
+   */
+  insertBatches(batches: ReadonlyArray<{ slug: string; input: IngestInput }>): Array<IngestResult | Error> {
+    // Project ids are created before the transaction: one rolled back must not leave a cached id.
+    const items = batches.map(({ slug, input }) => ({ project: ensureProjectId(this.#projects, slug), input }));
+    return insertBatches(this.#ingest, items);
+  }
+
   runs(slug: string, query: RunsQuery): RunSummary[] {
     return listRuns(this.#queries, projectId(this.#projects, slug), query);
   }
 
-  workflows(slug: string, limit: number): WorkflowSummary[] {
-    return listWorkflows(this.#queries, projectId(this.#projects, slug), limit);
+  /** `since` (unix ms) counts runs from the start of its hour: the aggregates are per hour. */
+  workflows(slug: string, limit: number, since?: number): WorkflowSummary[] {
+    return listWorkflows(this.#queries, projectId(this.#projects, slug), limit, since);
   }
 
   traceSpans(slug: string, traceId: string): WireSpan[] {

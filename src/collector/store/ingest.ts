@@ -18,6 +18,8 @@ import type { IdKey } from './ids';
 import type { Db } from './open';
 import { emptyRun, foldSpan } from './run-summary';
 import type { RunRow } from './run-summary';
+import { createWorkflowHours, HourDeltas } from './workflow-hours';
+import type { RunFacts, WorkflowHoursState } from './workflow-hours';
 import type { IngestInput, IngestResult } from './types';
 
 type Statement = BetterSqlite3.Statement;
@@ -27,11 +29,21 @@ export interface IngestState {
   markBatch: Statement;
   insertSpan: Statement;
   finishSpan: Statement;
-  getRun: BetterSqlite3.Statement<unknown[], RunRow>;
-  putRun: Statement;
+  getRun: BetterSqlite3.Statement<unknown[], RunRow & { id: number }>;
+  /** Returns the new run's rowid; nothing when the trace has a run already. */
+  insertRun: BetterSqlite3.Statement<unknown[], number>;
+  updateRun: Statement;
+  deleteRun: Statement;
+  hours: WorkflowHoursState;
   insertEvent: Statement;
   insertSample: Statement;
   insertBatch: BetterSqlite3.Transaction<(project: number, input: IngestInput) => IngestResult>;
+  insertGroup: BetterSqlite3.Transaction<(items: readonly ProjectBatch[], results: Array<IngestResult | Error>) => void>;
+}
+
+export interface ProjectBatch {
+  project: number;
+  input: IngestInput;
 }
 
 const DUPLICATE: IngestResult = Object.freeze({ accepted: 0, duplicate: true });
@@ -45,30 +57,33 @@ export function createIngest(db: Db, now: () => number): IngestState {
     ),
     insertSpan: db.prepare(
       `INSERT INTO spans (project, span_id, trace_id, parent_span_id, workflow, operation, status, started_at,
-         duration_ms, error_type, error_message, metadata, captured_params, service, environment, host, pid)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         duration_ms, error_type, error_message, metadata, captured_params, service, environment, host, pid, run)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (project, span_id) DO NOTHING`,
     ),
     finishSpan: db.prepare(
       `UPDATE spans SET status = ?, duration_ms = ?, error_type = ?, error_message = ?, metadata = ?, captured_params = ?
        WHERE project = ? AND span_id = ? AND trace_id = ? AND status = 'started'`,
     ),
-    getRun: db.prepare<unknown[], RunRow>(
-      `SELECT workflow, operation, status, started_at, duration_ms, span_count, error_summary, root_span_id,
+    getRun: db.prepare<unknown[], RunRow & { id: number }>(
+      `SELECT rowid AS id, workflow, operation, status, started_at, duration_ms, span_count, error_summary, root_span_id,
          stand_in_span_id, stand_in_parent_span_id, error_span_id, error_started_at, error_parent_span_id
        FROM runs WHERE project = ? AND trace_id = ?`,
     ),
-    putRun: db.prepare(
+    insertRun: db.prepare<unknown[], number>(
       `INSERT INTO runs (project, trace_id, workflow, operation, status, started_at, duration_ms, span_count, error_summary,
          root_span_id, stand_in_span_id, stand_in_parent_span_id, error_span_id, error_started_at, error_parent_span_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (project, trace_id) DO UPDATE SET workflow = excluded.workflow, operation = excluded.operation,
-         status = excluded.status, started_at = excluded.started_at, duration_ms = excluded.duration_ms,
-         span_count = excluded.span_count, error_summary = excluded.error_summary, root_span_id = excluded.root_span_id,
-         stand_in_span_id = excluded.stand_in_span_id, stand_in_parent_span_id = excluded.stand_in_parent_span_id,
-         error_span_id = excluded.error_span_id, error_started_at = excluded.error_started_at,
-         error_parent_span_id = excluded.error_parent_span_id`,
+       ON CONFLICT (project, trace_id) DO NOTHING RETURNING rowid`,
+    ).pluck(),
+    updateRun: db.prepare(
+      `UPDATE runs SET workflow = ?, operation = ?, status = ?, started_at = ?, duration_ms = ?, span_count = ?,
+         error_summary = ?, root_span_id = ?, stand_in_span_id = ?, stand_in_parent_span_id = ?, error_span_id = ?,
+         error_started_at = ?, error_parent_span_id = ?
+       WHERE rowid = ?`,
     ),
+    deleteRun: db.prepare('DELETE FROM runs WHERE rowid = ?'),
+    hours: createWorkflowHours(db),
     insertEvent: db.prepare(
       `INSERT INTO events (project, trace_id, span_id, workflow, event_type, name, message, severity, timestamp, metadata,
          service, environment, host, pid)
@@ -81,8 +96,14 @@ export function createIngest(db: Db, now: () => number): IngestState {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (project, pid, timestamp) DO NOTHING`,
     ),
-  } as Omit<IngestState, 'insertBatch'> as IngestState;
+  } as Omit<IngestState, 'insertBatch' | 'insertGroup'> as IngestState;
   state.insertBatch = db.transaction((project: number, input: IngestInput) => writeBatch(state, project, input));
+  // Each batch's writes run straight in the group's transaction, with no savepoint of its own:
+  // a savepoint makes SQLite copy every page a batch touches first to a sub-journal, which
+  // cost more than the group commit saves.
+  state.insertGroup = db.transaction((items: readonly ProjectBatch[], results: Array<IngestResult | Error>) => {
+    items.forEach(({ project, input }, i) => (results[i] = writeBatch(state, project, input)));
+  });
   return state;
 }
 
@@ -92,13 +113,45 @@ export function insertBatch(state: IngestState, project: number, input: IngestIn
   return state.insertBatch.immediate(project, input);
 }
 
+/**
+ * Several batches in one transaction (group commit): one commit's cost shared by all, and the
+ * pages their spans dirty in the random-keyed indexes (span id, trace id) written once for the
+ * group. When the group fails (a batch breaks a constraint, the disk is full), it is rolled back
+ * whole and each batch is written again in a transaction of its own, so each succeeds or fails
+ * alone: a batch that fails gets its error in its place, with nothing of it stored.
+ */
+export function insertBatches(state: IngestState, items: readonly ProjectBatch[]): Array<IngestResult | Error> {
+  const results: Array<IngestResult | Error> = new Array(items.length);
+  try {
+    state.insertGroup.immediate(items, results);
+    return results;
+  } catch (groupError) {
+    if (items.length === 1) return [asError(groupError)];
+  }
+  return items.map(({ project, input }) => {
+    try {
+      return insertBatch(state, project, input);
+    } catch (error) {
+      return asError(error);
+    }
+  });
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 function writeBatch(state: IngestState, project: number, input: IngestInput): IngestResult {
   if (input.batchId !== null && state.markBatch.run(project, input.batchId, input.kind, state.now(), itemCount(input)).changes === 0) {
     return DUPLICATE;
   }
   switch (input.kind) {
-    case 'trace':
-      return { accepted: writeSpans(state, project, input.resource, input.spans), duplicate: false };
+    case 'trace': {
+      const hours = new HourDeltas();
+      const accepted = writeSpans(state, project, input.resource, input.spans, hours);
+      hours.flush(state.hours);
+      return { accepted, duplicate: false };
+    }
     case 'event':
       return { accepted: writeEvents(state, project, input.resource, input.events), duplicate: false };
     case 'metrics':
@@ -119,50 +172,134 @@ function itemCount(input: IngestInput): number {
   }
 }
 
-function writeSpans(state: IngestState, project: number, resource: WireResource | null, spans: WireSpan[]): number {
-  const service = resource?.service ?? null;
-  const environment = resource?.environment ?? null;
-  const host = resource?.host ?? null;
-  const pid = resource?.pid ?? null;
-  // Keyed by the trace id text; the stored key travels along for the final write.
-  const runs = new Map<string, { key: IdKey; row: RunRow }>();
+interface SpanColumns {
+  project: number;
+  service: string | null;
+  environment: string | null;
+  host: string | null;
+  pid: number | null;
+}
+
+function writeSpans(state: IngestState, project: number, resource: WireResource | null, spans: WireSpan[], hours: HourDeltas): number {
+  const columns: SpanColumns = {
+    project,
+    service: resource?.service ?? null,
+    environment: resource?.environment ?? null,
+    host: resource?.host ?? null,
+    pid: resource?.pid ?? null,
+  };
+  // A batch's spans by trace, in batch order: each trace's run is read (or created) once.
+  const traces = new Map<string, WireSpan[]>();
+  for (const span of spans) {
+    const list = traces.get(span.trace_id);
+    if (list === undefined) traces.set(span.trace_id, [span]);
+    else list.push(span);
+  }
+  let accepted = 0;
+  for (const [traceId, list] of traces) accepted += writeTrace(state, columns, idKey(traceId), list, hours);
+  return accepted;
+}
+
+/** What writing a span did: stored it, replaced its stored `started` record, or nothing. */
+type Outcome = 'new' | 'finished' | 'skipped';
+
+function writeTrace(state: IngestState, columns: SpanColumns, traceKey: IdKey, spans: WireSpan[], hours: HourDeltas): number {
+  // Most traces are new: their run row is written first, since their spans carry its rowid. The
+  // row is folded ahead from what writing the spans should do (each span new, a repeated span id
+  // replacing its `started` record), and folded again from what they did only if that differs
+  // (a span id already stored under another trace). A trace already stored (a conflict, which
+  // costs one index search) goes the other way: its run is read, folded and written back.
+  const planned = plannedOutcomes(spans);
+  const row = foldAll(spans, planned);
+  if (row === null) return 0;
+  const project = columns.project;
+  const runId = state.insertRun.get(project, traceKey, ...runValues(row));
+  if (runId === undefined) return writeToStoredRun(state, columns, traceKey, spans, hours);
+  const outcomes = spans.map((span, i) => (planned[i] === 'skipped' ? 'skipped' : writeSpan(state, columns, traceKey, runId, span)));
+  let final = row;
+  if (outcomes.some((outcome, i) => outcome !== planned[i])) {
+    const refolded = foldAll(spans, outcomes);
+    if (refolded === null) {
+      state.deleteRun.run(runId);
+      return 0;
+    }
+    updateRun(state, runId, refolded);
+    final = refolded;
+  }
+  hours.add(project, final, 1);
+  return final.span_count;
+}
+
+function writeToStoredRun(state: IngestState, columns: SpanColumns, traceKey: IdKey, spans: WireSpan[], hours: HourDeltas): number {
+  const stored = state.getRun.get(columns.project, traceKey)!;
+  const before: RunFacts = { workflow: stored.workflow, status: stored.status, started_at: stored.started_at, duration_ms: stored.duration_ms };
   let accepted = 0;
   for (const span of spans) {
-    const spanKey = idKey(span.span_id);
-    const traceKey = idKey(span.trace_id);
-    const metadata = json(span.metadata);
-    const captured = json(span.captured_params);
-    const errorType = span.error_type ?? null;
-    const errorMessage = span.error_message ?? null;
-    let isNew = true;
-    const inserted = state.insertSpan.run(
-      project, spanKey, traceKey, optionalIdKey(span.parent_span_id), span.workflow, span.operation, span.status,
-      span.started_at, span.duration_ms, errorType, errorMessage, metadata, captured, service, environment, host, pid,
-    ).changes;
-    if (inserted === 0) {
-      if (span.status === 'started') continue;
-      const finished = state.finishSpan.run(
-        span.status, span.duration_ms, errorType, errorMessage, metadata, captured, project, spanKey, traceKey,
-      ).changes;
-      if (finished === 0) continue;
-      isNew = false;
-    }
+    const outcome = writeSpan(state, columns, traceKey, stored.id, span);
+    if (outcome === 'skipped') continue;
     accepted++;
-    let run = runs.get(span.trace_id);
-    if (run === undefined) {
-      run = { key: traceKey, row: state.getRun.get(project, traceKey) ?? emptyRun(span) };
-      runs.set(span.trace_id, run);
-    }
-    foldSpan(run.row, span, isNew);
+    foldSpan(stored, span, outcome === 'new');
   }
-  for (const { key, row } of runs.values()) {
-    state.putRun.run(
-      project, key, row.workflow, row.operation, row.status, row.started_at, row.duration_ms, row.span_count,
-      row.error_summary, row.root_span_id, row.stand_in_span_id, row.stand_in_parent_span_id, row.error_span_id,
-      row.error_started_at, row.error_parent_span_id,
-    );
+  if (accepted > 0) {
+    updateRun(state, stored.id, stored);
+    hours.replace(columns.project, before, stored);
   }
   return accepted;
+}
+
+function writeSpan(state: IngestState, c: SpanColumns, traceKey: IdKey, runId: number, span: WireSpan): Outcome {
+  const spanKey = idKey(span.span_id);
+  const metadata = json(span.metadata);
+  const captured = json(span.captured_params);
+  const errorType = span.error_type ?? null;
+  const errorMessage = span.error_message ?? null;
+  const inserted = state.insertSpan.run(
+    c.project, spanKey, traceKey, optionalIdKey(span.parent_span_id), span.workflow, span.operation, span.status,
+    span.started_at, span.duration_ms, errorType, errorMessage, metadata, captured, c.service, c.environment, c.host, c.pid, runId,
+  ).changes;
+  if (inserted === 1) return 'new';
+  if (span.status === 'started') return 'skipped';
+  const finished = state.finishSpan.run(span.status, span.duration_ms, errorType, errorMessage, metadata, captured, c.project, spanKey, traceKey).changes;
+  return finished === 1 ? 'finished' : 'skipped';
+}
+
+/** What writing a new trace's spans will do if none of their ids is stored yet. */
+function plannedOutcomes(spans: WireSpan[]): Outcome[] {
+  const statusById = new Map<string, string>();
+  return spans.map((span) => {
+    const earlier = statusById.get(span.span_id);
+    if (earlier === undefined) {
+      statusById.set(span.span_id, span.status);
+      return 'new';
+    }
+    if (earlier !== 'started' || span.status === 'started') return 'skipped';
+    statusById.set(span.span_id, span.status);
+    return 'finished';
+  });
+}
+
+/** The run of spans that had these outcomes; null when none was written. */
+function foldAll(spans: WireSpan[], outcomes: readonly Outcome[]): RunRow | null {
+  let row: RunRow | null = null;
+  spans.forEach((span, i) => {
+    const outcome = outcomes[i]!;
+    if (outcome === 'skipped') return;
+    row ??= emptyRun(span);
+    foldSpan(row, span, outcome === 'new');
+  });
+  return row;
+}
+
+function runValues(row: RunRow): unknown[] {
+  return [
+    row.workflow, row.operation, row.status, row.started_at, row.duration_ms, row.span_count, row.error_summary,
+    row.root_span_id, row.stand_in_span_id, row.stand_in_parent_span_id, row.error_span_id, row.error_started_at,
+    row.error_parent_span_id,
+  ];
+}
+
+function updateRun(state: IngestState, runId: number, row: RunRow): void {
+  state.updateRun.run(...runValues(row), runId);
 }
 
 function writeEvents(state: IngestState, project: number, resource: WireResource | null, events: WireEvent[]): number {

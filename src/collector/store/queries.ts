@@ -6,11 +6,13 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { WireAttributes, WireEvent, WireSpan } from '../../wire/batch-codec';
+import { decodeSketch, quantiles } from './duration-sketch';
 import { prefixRange } from './id-prefix';
 import { idKey, idText, optionalIdText } from './ids';
 import type { IdKey } from './ids';
 import type { Db } from './open';
 import { parentsFirst } from './trace-order';
+import { hourOf } from './workflow-hours';
 import type {
   EventsQuery, MetricSample, MetricsQuery, ProcessSummary, RunSummary, RunsQuery, StoreCounts, WorkflowSummary,
 } from './types';
@@ -30,15 +32,20 @@ interface StoredRun extends Omit<RunSummary, 'trace_id'> {
 interface StoredEvent extends Omit<WireEvent, 'metadata'> {
   metadata: string | WireAttributes;
 }
-interface WorkflowRow extends Omit<WorkflowSummary, 'p50_duration_ms' | 'p95_duration_ms' | 'p99_duration_ms'> {
+interface WorkflowTotals {
+  workflow: string;
+  total_runs: number;
+  failed_runs: number;
   finished_runs: number;
+  duration_sum: number;
 }
 
 export interface QueryState {
   /** Indexed by filter bits: 1 = workflow, 2 = status. */
   runs: Statement<StoredRun>[];
-  workflows: Statement<WorkflowRow>;
-  finishedDurationAt: Statement<number>;
+  workflowTotals: Statement<WorkflowTotals>;
+  lastRunAt: BetterSqlite3.Statement<unknown[], number>;
+  workflowSketches: BetterSqlite3.Statement<unknown[], Buffer>;
   traceSpans: Statement<StoredSpan>;
   /** Indexed by whether the range has an end (id-prefix.ts). */
   traceIdsInRange: [open: BetterSqlite3.Statement<unknown[], IdKey>, closed: BetterSqlite3.Statement<unknown[], IdKey>];
@@ -74,18 +81,18 @@ export function createQueries(db: Db): QueryState {
       `SELECT trace_id, workflow, operation, status, started_at, duration_ms, span_count, error_summary FROM runs
        WHERE project = ?${bits & 1 ? ' AND workflow = ?' : ''}${bits & 2 ? ' AND status = ?' : ''} AND started_at >= ?
        ORDER BY started_at DESC, rowid DESC LIMIT ?`),
-    workflows: db.prepare(
-      `SELECT workflow, count(*) AS total_runs, sum(status = 'failed') AS failed_runs,
-         avg(CASE WHEN status <> 'in_progress' THEN duration_ms END) AS avg_duration_ms, max(started_at) AS last_run_at,
-         sum(status <> 'in_progress') AS finished_runs
-       FROM runs WHERE project = ? GROUP BY workflow ORDER BY last_run_at DESC, workflow LIMIT ?`,
+    workflowTotals: db.prepare(
+      `SELECT workflow, sum(total_runs) AS total_runs, sum(failed_runs) AS failed_runs, sum(finished_runs) AS finished_runs,
+         sum(duration_sum) AS duration_sum
+       FROM workflow_hours WHERE project = ? AND hour >= ? GROUP BY workflow`,
     ),
-    // Walks the partial index runs_finished_duration; its WHERE must match the index's.
-    finishedDurationAt: db.prepare<unknown[], number>(
-      `SELECT duration_ms FROM runs WHERE project = ? AND workflow = ? AND status <> 'in_progress'
-       ORDER BY duration_ms LIMIT 1 OFFSET ?`,
-    ).pluck(),
-    traceSpans: db.prepare(`SELECT ${SPAN_COLUMNS} FROM spans WHERE project = ? AND trace_id = ? ORDER BY started_at, rowid`),
+    // The end of the runs_workflow index: one seek per workflow.
+    lastRunAt: db.prepare<unknown[], number>('SELECT max(started_at) FROM runs WHERE project = ? AND workflow = ?').pluck(),
+    workflowSketches: db.prepare<unknown[], Buffer>('SELECT durations FROM workflow_hours WHERE project = ? AND workflow = ? AND hour >= ?').pluck(),
+    // Through the trace's run: spans_run is keyed by the run's rowid (schema.ts, migration 5).
+    traceSpans: db.prepare(
+      `SELECT ${SPAN_COLUMNS} FROM spans WHERE run = (SELECT rowid FROM runs WHERE project = ? AND trace_id = ?) ORDER BY started_at, rowid`,
+    ),
     // One row per trace in runs, so a range of its (project, trace_id) index is a list of traces.
     traceIdsInRange: [
       db.prepare<unknown[], IdKey>(`${TRACE_IDS_FROM} ORDER BY trace_id LIMIT ?`).pluck(),
@@ -148,27 +155,33 @@ export function listRuns(q: QueryState, project: number, query: RunsQuery): RunS
   return rows as RunSummary[];
 }
 
-export function listWorkflows(q: QueryState, project: number, limit: number): WorkflowSummary[] {
-  return q.workflows.all(project, limit).map((row) => {
-    const [p50, p95, p99] = PERCENTILES.map((p) => durationPercentile(q, project, row.workflow, row.finished_runs, p));
+/**
+ * Workflows with runs that started since `since` (whole hours: the aggregates are per hour), most
+ * recently run first. Percentiles come from the duration sketches, within RELATIVE_ACCURACY.
+ */
+export function listWorkflows(q: QueryState, project: number, limit: number, since?: number): WorkflowSummary[] {
+  const fromHour = since === undefined ? Number.MIN_SAFE_INTEGER : hourOf(since);
+  const listed = q.workflowTotals
+    .all(project, fromHour)
+    .filter((row) => row.total_runs > 0)
+    .map((row) => ({ row, lastRunAt: q.lastRunAt.get(project, row.workflow) ?? 0 }))
+    .sort((a, b) => b.lastRunAt - a.lastRunAt || (a.row.workflow < b.row.workflow ? -1 : a.row.workflow > b.row.workflow ? 1 : 0))
+    .slice(0, limit);
+  return listed.map(({ row, lastRunAt }) => {
+    const sketch = new Map<number, number>();
+    if (row.finished_runs > 0) for (const bytes of q.workflowSketches.all(project, row.workflow, fromHour)) decodeSketch(bytes, sketch);
+    const [p50, p95, p99] = quantiles(sketch, row.finished_runs, PERCENTILES);
     return {
       workflow: row.workflow,
       total_runs: row.total_runs,
       failed_runs: row.failed_runs,
-      avg_duration_ms: row.avg_duration_ms,
-      last_run_at: row.last_run_at,
+      avg_duration_ms: row.finished_runs > 0 ? row.duration_sum / row.finished_runs : null,
+      last_run_at: lastRunAt,
       p50_duration_ms: p50!,
       p95_duration_ms: p95!,
       p99_duration_ms: p99!,
     };
   });
-}
-
-/** Nearest rank: the smallest duration with at least p% of the finished runs at or below it. */
-function durationPercentile(q: QueryState, project: number, workflow: string, finished: number, p: number): number | null {
-  if (finished === 0) return null;
-  const rank = Math.ceil((p * finished) / 100);
-  return q.finishedDurationAt.get(project, workflow, rank - 1) ?? null;
 }
 
 export function traceSpans(q: QueryState, project: number, traceId: string): WireSpan[] {

@@ -3,7 +3,7 @@
  * transaction that deletes at most a few hundred traces' rows (and as many events, samples and
  * batch ids), so neither ingest nor queries wait long behind it, and the collector yields to its
  * event loop between chunks (a one-transaction sweep of 400k rows held everything for 4.7 s).
- * Every delete walks a (project, time) index.
+ * Every delete walks a (project, time) index, or the run index of spans.
  *
  * Traces go whole: a run older than the cutoff (by its started_at) is deleted with every span of
  * its trace, in the same chunk, so no trace is left half-shown and no run's span_count goes
@@ -13,6 +13,8 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Db } from './open';
+import { createWorkflowHours, HourDeltas } from './workflow-hours';
+import type { RunFacts } from './workflow-hours';
 
 const DAY_MS = 86_400_000;
 /** Traces (and rows of each other table) per chunk: tens of milliseconds of work. */
@@ -24,6 +26,10 @@ interface Cutoff {
   chunk: number;
 }
 
+interface OldRun extends RunFacts {
+  id: number;
+}
+
 export interface RetentionState {
   /** Deletes one chunk older than the cutoff; returns the rows deleted (0: nothing left). */
   chunk: BetterSqlite3.Transaction<(cutoff: number) => number>;
@@ -31,21 +37,36 @@ export interface RetentionState {
 
 export function createRetention(db: Db): RetentionState {
   const projects = db.prepare<[], number>('SELECT id FROM projects').pluck();
-  const oldRuns = 'SELECT rowid FROM runs WHERE project = @project AND started_at < @cutoff LIMIT @chunk';
+  const oldRuns = db.prepare<[Cutoff], OldRun>(
+    'SELECT rowid AS id, workflow, status, started_at, duration_ms FROM runs WHERE project = @project AND started_at < @cutoff LIMIT @chunk',
+  );
+  // The chunk's run ids as a JSON array: one statement for any number of them.
+  const runDeletes = [
+    'DELETE FROM spans WHERE run IN (SELECT value FROM json_each(?))',
+    'DELETE FROM runs WHERE rowid IN (SELECT value FROM json_each(?))',
+  ].map((sql) => db.prepare<[string]>(sql));
   const deletes = [
-    // Spans first, while the runs that name their traces are still there.
-    `DELETE FROM spans WHERE project = @project AND trace_id IN (SELECT trace_id FROM runs WHERE rowid IN (${oldRuns}))`,
-    `DELETE FROM runs WHERE rowid IN (${oldRuns})`,
     'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE project = @project AND timestamp < @cutoff LIMIT @chunk)',
     'DELETE FROM metric_samples WHERE id IN (SELECT id FROM metric_samples WHERE project = @project AND timestamp < @cutoff LIMIT @chunk)',
     `DELETE FROM batches_seen WHERE project = @project AND batch_id IN
        (SELECT batch_id FROM batches_seen WHERE project = @project AND received_at < @cutoff LIMIT @chunk)`,
   ].map((sql) => db.prepare<[Cutoff]>(sql));
+  const hours = createWorkflowHours(db);
   return {
     chunk: db.transaction((cutoff: number): number => {
       let deleted = 0;
       for (const project of projects.all()) {
-        for (const statement of deletes) deleted += statement.run({ project, cutoff, chunk: RETENTION_CHUNK }).changes;
+        const at: Cutoff = { project, cutoff, chunk: RETENTION_CHUNK };
+        const runs = oldRuns.all(at);
+        if (runs.length > 0) {
+          const ids = JSON.stringify(runs.map((run) => run.id));
+          for (const statement of runDeletes) deleted += statement.run(ids).changes;
+          // The deleted runs leave their hours' aggregates, which stay equal to what is stored.
+          const deltas = new HourDeltas();
+          for (const run of runs) deltas.add(project, run, -1);
+          deltas.flush(hours);
+        }
+        for (const statement of deletes) deleted += statement.run(at).changes;
         if (deleted > 0) return deleted;
       }
       return deleted;
