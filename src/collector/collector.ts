@@ -20,6 +20,7 @@ import { handleQuery } from './query-api';
 import type { QueryContext } from './query-api';
 import { RateLimiter } from './rate-limit';
 import { CollectorStore } from './store';
+import { StoreWriter } from './store-writer';
 import { DEFAULT_UPLOAD_LIMITS, UploadAdmission } from './upload-admission';
 import type { UploadLimits } from './upload-admission';
 
@@ -63,10 +64,21 @@ const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   const log = options.log ?? (() => {});
   const projects = loadProjectKeys(options.dataDir);
-  const store = CollectorStore.open(join(options.dataDir, 'teracron.db'));
+  const file = join(options.dataDir, 'teracron.db');
+  // Opened here first, so that a file this collector cannot use (a newer schema, a driver that
+  // does not load) is reported as before; this connection then serves the queries.
+  const store = CollectorStore.open(file);
+  let writer: StoreWriter;
+  try {
+    writer = await StoreWriter.start(file, log);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
   const ingest: IngestContext = {
     projects,
-    store,
+    writer,
+    log,
     limiter: new RateLimiter({ ratePerSecond: options.ingestRatePerSecond ?? 500, burst: options.ingestBurst ?? 1000 }),
     // A refused request costs up to one RSA decryption (~4 ms): 20 a second is under a tenth of
     // a core per address, and a burst of 100 leaves room for a fleet restarted with a stale key.
@@ -84,12 +96,11 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   };
 
   const retentionDays = ingest.retentionDays;
-  let stopping = false;
   let sweeping: Promise<void> | null = null;
   const sweep = (): void => {
     if (sweeping !== null) return;
-    sweeping = store
-      .sweepRetention(retentionDays, Date.now(), () => stopping)
+    sweeping = writer
+      .sweep(retentionDays, Date.now())
       .then(
         (deleted) => {
           if (deleted > 0) log(`retention: deleted ${deleted} rows older than ${retentionDays} days`);
@@ -131,8 +142,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   } catch (err) {
     // Port taken, say: nothing was served, so release the database and the sweep at once.
     clearInterval(retentionTimer);
-    stopping = true;
-    await sweeping;
+    await writer.close();
+    await (sweeping as Promise<void> | null);
     await ingest.opener.close();
     store.close();
     throw err;
@@ -144,8 +155,6 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       clearInterval(retentionTimer);
-      stopping = true;
-      await sweeping;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // Requests in flight finish; a connection that stays busy is cut after a grace period.
@@ -154,6 +163,9 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       server.closeAllConnections();
       await closed;
       await ingest.opener.close();
+      // Ends a sweep at its next chunk; every batch answered 202 was committed before its answer.
+      await writer.close();
+      await (sweeping as Promise<void> | null);
       store.close();
     })());
 

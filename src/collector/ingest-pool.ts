@@ -2,19 +2,19 @@
  * Where sealed bodies are opened: a piscina pool of threads, each holding every project's
  * private key, so RSA decryption, decoding and validation run beside the event loop instead of
  * on it (2,000 concurrent ingests on the loop had a p50 of 7.3 s, and one large batch held every
- * query behind it). The store stays on the main thread: SQLite takes one writer at a time anyway.
+ * query behind it). What comes back is the batch packed for the store's writer thread.
  * With `threads: 0` bodies are opened in the calling thread.
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { ProjectKeys } from './keys';
-import { openBatch } from './open-batch';
-import type { OpenResult, OpenTask } from './open-batch';
+import { openBatch, packOpened } from './open-batch';
+import type { OpenTask, PackedOpenResult } from './open-batch';
 import type { IngestWorkerData } from './ingest-worker';
 
 export interface BatchOpener {
-  open(task: OpenTask): Promise<OpenResult>;
+  open(task: OpenTask): Promise<PackedOpenResult>;
   close(): Promise<void>;
 }
 
@@ -26,7 +26,7 @@ export function defaultIngestThreads(): number {
 export function createBatchOpener(projects: Map<string, ProjectKeys>, threads: number): BatchOpener {
   if (threads === 0) {
     return {
-      open: async (task) => openBatch(task, projects.get(task.slug)!.privateKey),
+      open: async (task) => packOpened(openBatch(task, projects.get(task.slug)!.privateKey)),
       close: async () => {},
     };
   }
@@ -45,7 +45,7 @@ export function createBatchOpener(projects: Map<string, ProjectKeys>, threads: n
       // (a small Buffer from Node's pool) is copied, since moving it would take its neighbours.
       const body = task.body;
       const ownsBuffer = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
-      return pool.run(task, ownsBuffer ? { transferList: [body.buffer as ArrayBuffer] } : {}) as Promise<OpenResult>;
+      return pool.run(task, ownsBuffer ? { transferList: [body.buffer as ArrayBuffer] } : {}) as Promise<PackedOpenResult>;
     },
     close: () => pool.destroy(),
   };

@@ -6,7 +6,8 @@
  *   (buffered-bytes budget, the project's uploads in flight) → body (size, budget, idle
  *   timeout) → on the ingest pool: envelope (a failed GCM tag or a key that is not this
  *   project's: 401), decode (protobuf, JSON or msgpack, its structure bounded first),
- *   validation of every record and of its times → the project's rate limit → one transaction
+ *   validation of every record and of its times → the project's rate limit → the writer
+ *   thread, which commits it (with whatever other batches are waiting) before the 202
  *
  * The slug is public, so nothing before the envelope opens is charged to the project: a request
  * refused before then (unknown slug, a body that never comes, an envelope that does not open) is
@@ -24,14 +25,17 @@ import type { BatchOpener } from './ingest-pool';
 import type { IngestKind } from './open-batch';
 import type { ProjectKeys } from './keys';
 import type { RateLimiter } from './rate-limit';
-import type { CollectorStore } from './store';
+import type { IngestResult } from './store';
 import { retentionCutoff } from './store/retention';
+import { StoreWriteError } from './store-writer';
+import type { StoreWriter } from './store-writer';
 import type { Upload, UploadAdmission } from './upload-admission';
 import type { TimeWindow } from './validate';
 
 export interface IngestContext {
   projects: Map<string, ProjectKeys>;
-  store: CollectorStore;
+  /** Writes batches on the store's own thread, a group per transaction (store-writer.ts). */
+  writer: StoreWriter;
   /** Batches per project, charged once a batch's envelope opens. */
   limiter: RateLimiter;
   /** Requests refused before authentication, per client address. */
@@ -42,6 +46,7 @@ export interface IngestContext {
   maxBodyBytes: number;
   /** Records older than this many days are refused: the retention sweep would delete them. */
   retentionDays: number;
+  log: (line: string) => void;
   /** Counters for the collector's own log line and tests. */
   stats: { accepted: number; rejected: number; duplicates: number };
 }
@@ -132,11 +137,20 @@ async function receive(
   if (!allowed.ok) {
     return reject(429, `project ${slug} is sending faster than this collector accepts`, `retry after ${allowed.retryAfterS} s`, { 'retry-after': String(allowed.retryAfterS) });
   }
-  if (opened.input === null) {
+  if (opened.packed === null) {
     // Accepting and discarding would lose data silently: say plainly that logs are not kept here.
     return reject(501, 'this collector does not store log batches yet', 'the batch was validated but not stored; keep the logs elsewhere until the collector gains a log store');
   }
-  accepted(ctx, res, ctx.store.insertBatch(slug, opened.input), opened.items);
+  let stored: IngestResult;
+  try {
+    stored = await ctx.writer.insert(slug, opened.packed);
+  } catch (err) {
+    if (!(err instanceof StoreWriteError)) throw err;
+    ctx.log(`could not store a batch of project ${slug}: ${err.message}${err.code === undefined ? '' : ` (${err.code})`}`);
+    // Nothing of the batch was stored: the sender keeps it and retries.
+    return reject(503, `the collector could not store the batch: ${err.message}`, 'retry after 1 s; nothing of this batch was stored', { 'retry-after': '1' });
+  }
+  accepted(ctx, res, stored, opened.items);
 }
 
 /** How far ahead of the collector's clock a sender's may be: a day. */

@@ -11,6 +11,7 @@ import { decodeBatch, INGEST_PATHS } from '../wire/batch-codec';
 import { openEnvelope } from '../wire/envelope';
 import { decodeMetricsBatch } from '../wire/metrics-batch';
 import type { StructureBounds } from '../wire/structure-bounds';
+import { packInput } from './batch-transfer';
 import { adoptForeignShapes } from './foreign-shapes';
 import type { IngestInput } from './store/types';
 import { checkTimeWindow, LIMITS, validateMetricsBatch, validateTelemetryBatch } from './validate';
@@ -37,6 +38,17 @@ export type OpenResult =
       /** The envelope did not open: nothing shows the sender holds the project's key. */
       beforeAuth: boolean;
     };
+
+/** What crosses back from the pool: the batch packed for the store's writer thread (batch-transfer.ts). */
+export type PackedOpenResult =
+  | Exclude<OpenResult, { ok: true }>
+  /** `packed` is null for a log batch, which this collector does not store yet. */
+  | { ok: true; packed: Uint8Array | null; items: number };
+
+export function packOpened(result: OpenResult): PackedOpenResult {
+  if (!result.ok) return result;
+  return { ok: true, packed: result.input === null ? null : packInput(result.input), items: result.items };
+}
 
 /**
  * What a SPEC batch can hold, checked before decoding: records are maps of a dozen keys with

@@ -88,7 +88,8 @@ function sample(fields: Partial<MetricsEntry> & { timestamp: number }): MetricsE
 /** What migration 5 did, undone: a file as schema 4 left it (its spans found by trace id). */
 const UNDO_SCHEMA_5 = `DROP TABLE workflow_hours; DROP INDEX spans_run; ALTER TABLE spans DROP COLUMN run;
   CREATE INDEX spans_trace ON spans (project, trace_id, started_at);
-  CREATE INDEX runs_finished_duration ON runs (project, workflow, duration_ms) WHERE status <> 'in_progress';`;
+  CREATE INDEX runs_finished_duration ON runs (project, workflow, duration_ms) WHERE status <> 'in_progress';
+  DROP INDEX runs_unfinished; CREATE INDEX runs_status ON runs (project, status, started_at);`;
 /** What migrations 4 and 5 added, taken away again: a file as schema 3 left it. */
 const UNDO_SCHEMA_4 = UNDO_SCHEMA_5 + ' ' + ['error_parent_span_id', 'stand_in_span_id', 'stand_in_parent_span_id']
   .map((column) => `ALTER TABLE runs DROP COLUMN ${column};`).join(' ');

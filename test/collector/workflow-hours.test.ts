@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { CollectorStore, SCHEMA_VERSION } from '../../src/collector/store';
 import type { IngestInput, WorkflowSummary } from '../../src/collector/store';
 import { bucketOf, bucketValue, decodeSketch, encodeSketch, quantiles, RELATIVE_ACCURACY } from '../../src/collector/store/duration-sketch';
+import { runsSql, TRACE_SPANS } from '../../src/collector/store/queries';
 import { HOUR_MS } from '../../src/collector/store/workflow-hours';
 import type { WireSpan } from '../../src/wire/batch-codec';
 import { fileTimeout } from '../helpers/file-timeout';
@@ -208,6 +209,7 @@ test('a file from schema 4 gets its spans linked to their runs and its workflow 
   db.exec(`DROP TABLE workflow_hours; DROP INDEX spans_run; ALTER TABLE spans DROP COLUMN run;
     CREATE INDEX spans_trace ON spans (project, trace_id, started_at);
     CREATE INDEX runs_finished_duration ON runs (project, workflow, duration_ms) WHERE status <> 'in_progress';
+  DROP INDEX runs_unfinished; CREATE INDEX runs_status ON runs (project, status, started_at);
     PRAGMA user_version = 4;`);
   db.close();
 
@@ -218,4 +220,18 @@ test('a file from schema 4 gets its spans linked to their runs and its workflow 
   assert.deepEqual(migrated.traceSpans(SLUG, hex(107)), before.trace);
   assert.equal(before.trace.length, 2);
   assertMatchesRuns(migrated.workflows(SLUG, 10), fromRuns(file), 'migrated');
+});
+
+test('the trace lookup and the listing of failed runs are index searches, not scans', (t) => {
+  const file = tempFile(t);
+  CollectorStore.open(file).close();
+  const db = new Database(file, { readonly: true });
+  t.after(() => db.close());
+  const plan = (sql: string, ...params: unknown[]): string =>
+    (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((row) => row.detail).join(' | ');
+  const trace = plan(TRACE_SPANS, 1, Buffer.alloc(16));
+  assert.match(trace, /SEARCH spans USING INDEX spans_run \(run=\?\)/, trace);
+  assert.match(trace, /SEARCH runs USING COVERING INDEX runs_trace \(project=\? AND trace_id=\?\)/, trace);
+  const failed = plan(runsSql(2), 1, 'failed', 0, 50);
+  assert.match(failed, /^SEARCH runs USING INDEX runs_unfinished \(project=\? AND status=\? AND started_at>\?\)$/, failed);
 });

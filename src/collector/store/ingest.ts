@@ -30,8 +30,8 @@ export interface IngestState {
   insertSpan: Statement;
   finishSpan: Statement;
   getRun: BetterSqlite3.Statement<unknown[], RunRow & { id: number }>;
-  /** Returns the new run's rowid; nothing when the trace has a run already. */
-  insertRun: BetterSqlite3.Statement<unknown[], number>;
+  /** Changes nothing when the trace has a run already (lastInsertRowid is the new run's rowid). */
+  insertRun: Statement;
   updateRun: Statement;
   deleteRun: Statement;
   hours: WorkflowHoursState;
@@ -74,8 +74,8 @@ export function createIngest(db: Db, now: () => number): IngestState {
       `INSERT INTO runs (project, trace_id, workflow, operation, status, started_at, duration_ms, span_count, error_summary,
          root_span_id, stand_in_span_id, stand_in_parent_span_id, error_span_id, error_started_at, error_parent_span_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (project, trace_id) DO NOTHING RETURNING rowid`,
-    ).pluck(),
+       ON CONFLICT (project, trace_id) DO NOTHING`,
+    ),
     updateRun: db.prepare(
       `UPDATE runs SET workflow = ?, operation = ?, status = ?, started_at = ?, duration_ms = ?, span_count = ?,
          error_summary = ?, root_span_id = ?, stand_in_span_id = ?, stand_in_parent_span_id = ?, error_span_id = ?,
@@ -213,8 +213,10 @@ function writeTrace(state: IngestState, columns: SpanColumns, traceKey: IdKey, s
   const row = foldAll(spans, planned);
   if (row === null) return 0;
   const project = columns.project;
-  const runId = state.insertRun.get(project, traceKey, ...runValues(row));
-  if (runId === undefined) return writeToStoredRun(state, columns, traceKey, spans, hours);
+  // Not RETURNING rowid: SQLite collects RETURNING rows in a temporary table first.
+  const inserted = state.insertRun.run(project, traceKey, ...runValues(row));
+  if (inserted.changes === 0) return writeToStoredRun(state, columns, traceKey, spans, hours);
+  const runId = Number(inserted.lastInsertRowid);
   const outcomes = spans.map((span, i) => (planned[i] === 'skipped' ? 'skipped' : writeSpan(state, columns, traceKey, runId, span)));
   let final = row;
   if (outcomes.some((outcome, i) => outcome !== planned[i])) {

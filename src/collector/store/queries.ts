@@ -41,7 +41,7 @@ interface WorkflowTotals {
 }
 
 export interface QueryState {
-  /** Indexed by filter bits: 1 = workflow, 2 = status. */
+  /** Indexed by filter bits: 1 = workflow, 2 = status failed or in_progress, 4 = status succeeded. */
   runs: Statement<StoredRun>[];
   workflowTotals: Statement<WorkflowTotals>;
   lastRunAt: BetterSqlite3.Statement<unknown[], number>;
@@ -68,6 +68,20 @@ const SAMPLE_COLUMNS =
 const TRACE_IDS_FROM = 'SELECT trace_id FROM runs WHERE project = ? AND trace_id >= ?';
 /** Exported so a test can ask SQLite for its plan: it must be a range search of runs_trace. */
 export const TRACE_IDS_IN_RANGE = `${TRACE_IDS_FROM} AND trace_id < ?`;
+/**
+ * The runs listing for filter bits (QueryState.runs); exported so a test can ask SQLite for its
+ * plan. The literal `status <> 'succeeded'` lets SQLite use the partial index runs_unfinished.
+ */
+export function runsSql(bits: number): string {
+  return `SELECT trace_id, workflow, operation, status, started_at, duration_ms, span_count, error_summary FROM runs
+    WHERE project = ?${bits & 1 ? ' AND workflow = ?' : ''}${bits & 2 ? " AND status = ? AND status <> 'succeeded'" : ''}${bits & 4 ? ' AND status = ?' : ''}
+      AND started_at >= ?
+    ORDER BY started_at DESC, rowid DESC LIMIT ?`;
+}
+
+/** A trace's spans, through its run: spans_run is keyed by the run's rowid (schema.ts, migration 5). */
+export const TRACE_SPANS = `SELECT ${SPAN_COLUMNS} FROM spans WHERE run = (SELECT rowid FROM runs WHERE project = ? AND trace_id = ?) ORDER BY started_at, rowid`;
+
 const EARLIEST = Number.MIN_SAFE_INTEGER;
 const LATEST = Number.MAX_SAFE_INTEGER;
 const NO_LIMIT = -1;
@@ -77,10 +91,7 @@ export function createQueries(db: Db): QueryState {
   const variants = <R>(count: number, sql: (bits: number) => string): Statement<R>[] =>
     Array.from({ length: count }, (_, bits) => db.prepare<unknown[], R>(sql(bits)));
   return {
-    runs: variants(4, (bits) =>
-      `SELECT trace_id, workflow, operation, status, started_at, duration_ms, span_count, error_summary FROM runs
-       WHERE project = ?${bits & 1 ? ' AND workflow = ?' : ''}${bits & 2 ? ' AND status = ?' : ''} AND started_at >= ?
-       ORDER BY started_at DESC, rowid DESC LIMIT ?`),
+    runs: variants(6, runsSql),
     workflowTotals: db.prepare(
       `SELECT workflow, sum(total_runs) AS total_runs, sum(failed_runs) AS failed_runs, sum(finished_runs) AS finished_runs,
          sum(duration_sum) AS duration_sum
@@ -89,10 +100,7 @@ export function createQueries(db: Db): QueryState {
     // The end of the runs_workflow index: one seek per workflow.
     lastRunAt: db.prepare<unknown[], number>('SELECT max(started_at) FROM runs WHERE project = ? AND workflow = ?').pluck(),
     workflowSketches: db.prepare<unknown[], Buffer>('SELECT durations FROM workflow_hours WHERE project = ? AND workflow = ? AND hour >= ?').pluck(),
-    // Through the trace's run: spans_run is keyed by the run's rowid (schema.ts, migration 5).
-    traceSpans: db.prepare(
-      `SELECT ${SPAN_COLUMNS} FROM spans WHERE run = (SELECT rowid FROM runs WHERE project = ? AND trace_id = ?) ORDER BY started_at, rowid`,
-    ),
+    traceSpans: db.prepare(TRACE_SPANS),
     // One row per trace in runs, so a range of its (project, trace_id) index is a list of traces.
     traceIdsInRange: [
       db.prepare<unknown[], IdKey>(`${TRACE_IDS_FROM} ORDER BY trace_id LIMIT ?`).pluck(),
@@ -148,7 +156,8 @@ function optionalFilters(project: number, filters: readonly unknown[]): { bits: 
 }
 
 export function listRuns(q: QueryState, project: number, query: RunsQuery): RunSummary[] {
-  const { bits, params } = optionalFilters(project, [query.workflow, query.status]);
+  const { status } = query;
+  const { bits, params } = optionalFilters(project, [query.workflow, status === 'succeeded' ? undefined : status, status === 'succeeded' ? status : undefined]);
   params.push(query.since ?? EARLIEST, query.limit);
   const rows = q.runs[bits]!.all(...params);
   for (const row of rows) row.trace_id = idText(row.trace_id);

@@ -161,13 +161,17 @@ const MIGRATIONS: readonly Migration[] = [
   // index ingest writes for them grows at its end (runs get rowids in arrival order) instead of
   // at a random place keyed by trace id: one random index insert less per span. The workflows
   // list reads per-hour aggregates (workflow-hours.ts) instead of scanning runs, so the partial
-  // index its percentiles walked goes.
+  // index its percentiles walked goes. Runs by status are indexed only for the statuses that are
+  // rare and searched for (failed, in progress): most runs succeed, and listing those walks the
+  // time index, finding them at once. One index insert less per run.
   `
   ALTER TABLE spans ADD COLUMN run INTEGER;
   UPDATE spans SET run = (SELECT r.rowid FROM runs AS r WHERE r.project = spans.project AND r.trace_id = spans.trace_id);
   DROP INDEX spans_trace;
   CREATE INDEX spans_run ON spans (run, started_at);
   DROP INDEX runs_finished_duration;
+  DROP INDEX runs_status;
+  CREATE INDEX runs_unfinished ON runs (project, status, started_at) WHERE status <> 'succeeded';
   CREATE TABLE workflow_hours (
     project INTEGER NOT NULL,
     workflow TEXT NOT NULL,
