@@ -8,7 +8,7 @@ import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startCollector } from '../collector/collector';
 import { defaultIngestThreads } from '../collector/ingest-pool';
-import { DEFAULT_UPLOAD_LIMITS } from '../collector/upload-admission';
+import { DEFAULT_UPLOAD_LIMITS, UPLOAD_OVERHEAD_BYTES } from '../collector/upload-admission';
 import { wantsHelp } from './commands';
 
 const USAGE = 'usage: teracron collector --data <dir> [--host 127.0.0.1] [--port 7777] [--tls-cert f --tls-key f] [--retention-days 7] [--max-body-bytes n] [--max-buffered-bytes n] [--max-uploads-per-project n] [--body-idle-ms 5000] [--ingest-rate 500] [--query-rate 50]';
@@ -26,7 +26,8 @@ the dashboard. Prints one line "teracron collector listening on <url>" when read
   --retention-days n    delete data older than this, 1–3650; default 7
   --max-body-bytes n    the largest request body accepted; default ${DEFAULT_MAX_BODY_BYTES}
   --max-buffered-bytes n
-                        request bodies held at once, over all uploads (past it: 503);
+                        memory request bodies may hold at once, over all uploads,
+                        each also charged ${UPLOAD_OVERHEAD_BYTES} for its connection (past it: 503);
                         default ${DEFAULT_UPLOAD_LIMITS.maxBufferedBytes}
   --max-uploads-per-project n
                         uploads in flight for one project (past it: 429); default ${DEFAULT_UPLOAD_LIMITS.maxUploadsPerProject}
@@ -82,8 +83,8 @@ export async function run(argv: string[]): Promise<number> {
   const ingestRate = wholeNumber(values['ingest-rate'], '--ingest-rate', 1, 1_000_000);
   const queryRate = wholeNumber(values['query-rate'], '--query-rate', 1, 1_000_000);
   if (port === null || retentionDays === null || maxBodyBytes === null || maxBufferedBytes === null || maxUploadsPerProject === null || bodyIdleMs === null || ingestThreads === null || ingestRate === null || queryRate === null) return 2;
-  if (maxBufferedBytes < maxBodyBytes) {
-    writeSync(2, `teracron collector: --max-buffered-bytes ${maxBufferedBytes} is less than --max-body-bytes ${maxBodyBytes}, so the largest batch could never be admitted: raise it to at least ${maxBodyBytes}\n`);
+  if (maxBufferedBytes < maxBodyBytes + UPLOAD_OVERHEAD_BYTES) {
+    writeSync(2, `teracron collector: --max-buffered-bytes ${maxBufferedBytes} is less than --max-body-bytes ${maxBodyBytes} plus one upload's overhead (${UPLOAD_OVERHEAD_BYTES}), so the largest batch could never be admitted: raise it to at least ${maxBodyBytes + UPLOAD_OVERHEAD_BYTES}\n`);
     return 2;
   }
 

@@ -29,6 +29,7 @@ import type { IngestResult } from './store';
 import { retentionCutoff } from './store/retention';
 import { StoreWriteError } from './store-writer';
 import type { StoreWriter } from './store-writer';
+import { UPLOAD_OVERHEAD_BYTES } from './upload-admission';
 import type { Upload, UploadAdmission } from './upload-admission';
 import type { TimeWindow } from './validate';
 
@@ -101,7 +102,7 @@ export async function handleIngest(ctx: IngestContext, kind: IngestKind, req: In
     if (admitted.reason === 'project-busy') {
       return reject(429, `project ${slug} already has ${ctx.admission.limits.maxUploadsPerProject} uploads in flight, this collector's limit per project`, 'retry after 1 s; an agent sends one batch at a time, so many at once means many senders share this project', { 'retry-after': '1', connection: 'close' });
     }
-    return reject(503, `the collector is holding ${ctx.admission.buffered} bytes of request bodies and this one (${declared ?? 0} bytes) would pass its budget of ${ctx.admission.limits.maxBufferedBytes}`, 'retry after 1 s, or start the collector with a larger --max-buffered-bytes', { 'retry-after': '1', connection: 'close' });
+    return reject(503, `the collector is holding ${ctx.admission.buffered} bytes for request bodies and this one (${declared ?? 0} bytes, and ${UPLOAD_OVERHEAD_BYTES} for its connection) would pass its budget of ${ctx.admission.limits.maxBufferedBytes}`, 'retry after 1 s, or start the collector with a larger --max-buffered-bytes', { 'retry-after': '1', connection: 'close' });
   }
   const upload = admitted.upload;
   try {
@@ -124,7 +125,7 @@ async function receive(
     body = await readBody(req, { maxBytes: ctx.maxBodyBytes, declared, upload, idleMs: ctx.admission.limits.idleMs });
   } catch (err) {
     if (err instanceof BodyTooLarge) return reject(413, `the body exceeds ${ctx.maxBodyBytes} bytes`, 'send smaller batches, or start the collector with a larger --max-body-bytes');
-    if (err instanceof BodyOverBudget) return reject(503, `the collector is holding ${ctx.admission.buffered} bytes of request bodies, its budget of ${ctx.admission.limits.maxBufferedBytes}`, 'retry after 1 s, or start the collector with a larger --max-buffered-bytes', { 'retry-after': '1', connection: 'close' });
+    if (err instanceof BodyOverBudget) return reject(503, `the collector is holding ${ctx.admission.buffered} bytes for request bodies, its budget of ${ctx.admission.limits.maxBufferedBytes}`, 'retry after 1 s, or start the collector with a larger --max-buffered-bytes', { 'retry-after': '1', connection: 'close' });
     if (err instanceof BodyIdle) return refuse(408, err.message, 'send the whole body without pausing; the connection is closed', { connection: 'close' });
     return refuse(400, `the body could not be read: ${(err as Error).message}`, 'resend the batch');
   }
