@@ -17,6 +17,7 @@ import type { Bench, BenchMode, BenchRow } from './harness';
 import { exit } from './exit';
 import { http } from './http';
 import { ingest } from './ingest';
+import { loopLatency } from './loop-latency';
 import { memory } from './memory';
 import { pipeline } from './pipeline';
 import { processSample } from './process-sample';
@@ -24,7 +25,7 @@ import { recordSpan } from './record-span';
 import { spanCost } from './span-cost';
 import { machine } from './stats';
 
-const BENCHES: Bench[] = [spanCost, recordSpan, pipeline, exit, memory, ingest, processSample, http];
+const BENCHES: Bench[] = [spanCost, recordSpan, pipeline, exit, memory, ingest, loopLatency, processSample, http];
 const REPS: Record<BenchMode, number> = { smoke: 2, quick: 5, full: 15 };
 /** Lines of a failure's stack shown in the summary: the message and where it was thrown. */
 const STACK_LINES = 4;

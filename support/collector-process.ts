@@ -20,9 +20,10 @@ export interface CollectorProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startCollectorProcess(dataDir: string, extraArgs: string[] = []): Promise<CollectorProcess> {
+/** `extraArgs` go to `teracron collector`, `nodeArgs` to node itself (e.g. `--cpu-prof`). */
+export function startCollectorProcess(dataDir: string, extraArgs: string[] = [], nodeArgs: string[] = []): Promise<CollectorProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath(), 'collector', '--data', dataDir, '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, cliPath(), 'collector', '--data', dataDir, '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
