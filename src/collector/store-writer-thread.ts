@@ -70,7 +70,7 @@ function flush(): void {
         unreadable.set(request.id, error instanceof Error ? error : new Error(String(error)));
       }
     }
-    const results = batches.length > 0 ? store.insertBatches(batches) : [];
+    const results = batches.length > 0 ? insertGroup(batches) : [];
     let next = 0;
     for (const request of group) {
       const failed = unreadable.get(request.id);
@@ -83,6 +83,16 @@ function flush(): void {
       setImmediate(flush);
       return;
     }
+  }
+}
+
+/** The store's answer for each batch; an error it throws (a bug) becomes every batch's answer, never the thread's end. */
+function insertGroup(batches: Parameters<CollectorStore['insertBatches']>[0]): Array<IngestResult | Error> {
+  try {
+    return store.insertBatches(batches);
+  } catch (error) {
+    const failed = error instanceof Error ? error : new Error(String(error));
+    return batches.map(() => failed);
   }
 }
 

@@ -75,8 +75,18 @@ export class CollectorStore {
    */
   insertBatches(batches: ReadonlyArray<{ slug: string; input: IngestInput }>): Array<IngestResult | Error> {
     // Project ids are created before the transaction: one rolled back must not leave a cached id.
-    const items = batches.map(({ slug, input }) => ({ project: ensureProjectId(this.#projects, slug), input }));
-    return insertBatches(this.#ingest, items);
+    // Creating one writes, so it can fail (the file locked, the disk full): only its batch does.
+    const results: Array<IngestResult | Error> = new Array(batches.length);
+    const items: Array<{ at: number; project: number; input: IngestInput }> = [];
+    batches.forEach(({ slug, input }, at) => {
+      try {
+        items.push({ at, project: ensureProjectId(this.#projects, slug), input });
+      } catch (error) {
+        results[at] = error instanceof Error ? error : new Error(String(error));
+      }
+    });
+    insertBatches(this.#ingest, items).forEach((result, i) => (results[items[i]!.at] = result));
+    return results;
   }
 
   runs(slug: string, query: RunsQuery): RunSummary[] {
