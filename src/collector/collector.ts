@@ -1,8 +1,10 @@
 /**
  * The collector: the keys of every project in `<data>/keys/`, the SQLite store in
- * `<data>/teracron.db`, and one HTTP(S) server for ingest and queries. Bound to 127.0.0.1 unless
+ * `<data>/teracron.db`, and one HTTP(S) server for ingest and queries. Threads: the event loop
+ * (HTTP, admission, queries on its own read connection), the ingest pool (opening and checking
+ * bodies) and the store's writer (every write, the retention sweep). Bound to 127.0.0.1 unless
  * told otherwise. `close()` stops accepting, lets requests in flight finish, then closes the
- * database, which is what SIGINT/SIGTERM do.
+ * writer (after it has written what it was sent) and the database, which is what SIGINT/SIGTERM do.
  */
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';

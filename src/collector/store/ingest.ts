@@ -1,11 +1,13 @@
 /**
- * Writes. A batch is one IMMEDIATE transaction: its batch_id mark, every row and the runs it
- * touches commit together or not at all, so a rejected batch leaves nothing behind and a retried
- * one (same batch_id) is stored once.
+ * Writes. A batch is stored in one IMMEDIATE transaction, alone or with others (insertBatches):
+ * its batch_id mark, every row, the runs it touches and their hours' aggregates commit together
+ * or not at all, so a rejected batch leaves nothing behind and a retried one (same batch_id) is
+ * stored once.
  *
  * Spans are keyed by (project, span_id): a repeated span is ignored, except that a finished record
  * replaces a stored `started` one of the same span (a long run reported early, then finished).
- * Each trace's `runs` row is read once per batch, folded in memory and written once.
+ * A span carries its run's rowid. Each trace's `runs` row is written once per batch: inserted
+ * already folded for a new trace, or read, folded in memory and written back.
  *
  * Duplicates are skipped with `ON CONFLICT (key) DO NOTHING`, never `INSERT OR IGNORE`: OR IGNORE
  * would also skip a row that breaks NOT NULL, silently storing part of a bad batch.
