@@ -62,14 +62,17 @@ export const DEFAULT_PORT = 7777;
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_RETENTION_DAYS = 7;
 const RETENTION_SWEEP_MS = 60 * 60 * 1000;
+/** The query connection's page cache; the OS keeps the rest of the file in its own cache. */
+const READER_CACHE_KIB = 16 * 1024;
 
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   const log = options.log ?? (() => {});
   const projects = loadProjectKeys(options.dataDir);
   const file = join(options.dataDir, 'teracron.db');
   // Opened here first, so that a file this collector cannot use (a newer schema, a driver that
-  // does not load) is reported as before; this connection then serves the queries.
-  const store = CollectorStore.open(file);
+  // does not load) is reported as before; this connection then serves the queries. Each
+  // connection has its own page cache: the writer's is the large one.
+  const store = CollectorStore.open(file, { cacheKiB: READER_CACHE_KIB });
   let writer: StoreWriter;
   try {
     writer = await StoreWriter.start(file, log);

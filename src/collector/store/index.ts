@@ -32,6 +32,8 @@ export interface StoreOptions {
   now?: () => number;
   /** Path of `better_sqlite3.node` when the driver's binary lives elsewhere (bundled apps). */
   nativeBinding?: string;
+  /** SQLite's page cache for this connection (64 MiB by default); each connection has its own. */
+  cacheKiB?: number;
 }
 
 export class CollectorStore {
@@ -55,7 +57,10 @@ export class CollectorStore {
 
   /** Opens or creates the database file (and its folder) and brings its schema up to date. */
   static open(file: string, options: StoreOptions = {}): CollectorStore {
-    const db = openDatabase(file, options.nativeBinding === undefined ? {} : { nativeBinding: options.nativeBinding });
+    const db = openDatabase(file, {
+      ...(options.nativeBinding === undefined ? {} : { nativeBinding: options.nativeBinding }),
+      ...(options.cacheKiB === undefined ? {} : { cacheKiB: options.cacheKiB }),
+    });
     try {
       return new CollectorStore(db, migrate(db), options.now ?? Date.now);
     } catch (error) {

@@ -32,7 +32,8 @@ const BUSY_TIMEOUT_MS = 5000;
 // with a 64 MiB WAL between checkpoints and a 64 MiB cache (measured here, 1,000-row batches).
 const WAL_AUTOCHECKPOINT_PAGES = 16_384;
 const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
-const CACHE_KIB = 64 * 1024;
+/** The default page cache: the writer's, whose random index inserts want the indexes in memory. */
+export const DEFAULT_CACHE_KIB = 64 * 1024;
 
 let driver: Driver | undefined;
 
@@ -73,6 +74,8 @@ function firstLine(text: string): string {
 export interface OpenOptions {
   /** Path of `better_sqlite3.node` when the driver's binary lives elsewhere (bundled apps). */
   nativeBinding?: string;
+  /** SQLite's page cache for this connection; each connection has its own. */
+  cacheKiB?: number;
 }
 
 /** Opens (creating it and its folder if needed) the database file in WAL mode. */
@@ -105,7 +108,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
-    db.pragma(`cache_size = -${CACHE_KIB}`);
+    db.pragma(`cache_size = -${options.cacheKiB ?? DEFAULT_CACHE_KIB}`);
   } catch (cause) {
     db.close();
     throw new TeracronStoreError('open', `Cannot use the database file ${file}: ${(cause as Error).message}.`, { cause });
