@@ -98,6 +98,8 @@ export class StoreWriter {
         if (reply.type === 'ready') {
           ready = true;
           this.#worker = worker;
+          // A restart that finished after close() began: this thread is not wanted either.
+          if (this.#closing) worker.postMessage({ type: 'close' } satisfies ThreadRequest);
           resolve();
         } else if (reply.type === 'open-failed') {
           reject(new StoreWriteError(reply.error));
