@@ -12,7 +12,7 @@ import { StoreWriteError, StoreWriter } from '../../src/collector/store-writer';
 import { encodeBatch, newBatchId } from '../../src/wire/batch-codec';
 import type { WireSpan } from '../../src/wire/batch-codec';
 import { loadPublicKey, sealEnvelope } from '../../src/wire/envelope';
-import { startCollectorProcess, vectorDataDir } from '../helpers/collector';
+import { query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import { fileTimeout } from '../helpers/file-timeout';
 import { envelopeVectors } from '../helpers/vectors';
 
@@ -135,6 +135,21 @@ test('a store that cannot write answers 503 with Retry-After and stores nothing;
   } finally {
     if (blocker.inTransaction) blocker.exec('ROLLBACK');
     blocker.close();
+    await collector.stop();
+  }
+});
+
+test('with --ingest-threads 0 bodies are opened on the event loop and still stored by the writer thread', async () => {
+  const collector = await startCollectorProcess(vectorDataDir(), ['--ingest-threads', '0']);
+  try {
+    const body = sealEnvelope(encodeBatch({ type: 'trace', project_slug: vectors.slug, batch_id: newBatchId(), spans: spans(4, 'on-the-loop') }, 'json'), loadPublicKey(vectors.public_key_pem));
+    const stored = await post(collector.url, body);
+    assert.equal(stored.status, 202, stored.text);
+    assert.deepEqual(JSON.parse(stored.text), { accepted: 4, dropped: 0 });
+    const { status, body: answer } = await query(collector.url, '/api/v1/workflows');
+    assert.equal(status, 200);
+    assert.deepEqual((answer.workflows as Array<{ workflow: string; total_runs: number }>).map((w) => [w.workflow, w.total_runs]), [['on-the-loop', 4]]);
+  } finally {
     await collector.stop();
   }
 });
