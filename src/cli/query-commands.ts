@@ -16,7 +16,7 @@ const TARGET_USAGE = '[--json] [--domain d] [--api-key k]';
 export const USAGE: Record<string, string> = {
   whoami: `teracron whoami ${TARGET_USAGE}`,
   events: `teracron events [--workflow w] [--status succeeded|failed|in_progress] [--limit n] [--since iso|30m|2h|7d] ${TARGET_USAGE}`,
-  workflows: `teracron workflows [--limit n] ${TARGET_USAGE}`,
+  workflows: `teracron workflows [--limit n] [--since iso|30m|2h|7d] ${TARGET_USAGE}`,
   trace: `teracron trace <trace_id, or its first 8+ characters> ${TARGET_USAGE}`,
 };
 
@@ -125,10 +125,10 @@ async function events(argv: string[]): Promise<number> {
 }
 
 async function workflows(argv: string[]): Promise<number> {
-  const { values } = parseFlags({ args: argv, options: { ...TARGET_OPTIONS, limit: { type: 'string' } } });
-  const limit = parseLimit(values.limit);
+  const { values } = parseFlags({ args: argv, options: { ...TARGET_OPTIONS, limit: { type: 'string' }, since: { type: 'string' } } });
+  const query = { limit: parseLimit(values.limit), since: parseSince(values.since) };
   const target = targetFrom(values);
-  const body = await queryApi(target, '/api/v1/workflows', { limit });
+  const body = await queryApi(target, '/api/v1/workflows', query);
   if (values.json) {
     await printJson(body);
     return EXIT_OK;
@@ -142,9 +142,9 @@ async function workflows(argv: string[]): Promise<number> {
     const total = typeof w.total_runs === 'number' ? w.total_runs : 0;
     const failedRuns = typeof w.failed_runs === 'number' ? w.failed_runs : 0;
     const rate = total > 0 ? `${((failedRuns / total) * 100).toFixed(1)}%` : '-';
-    return [cell(w.workflow, 40), cell(w.total_runs), cell(w.failed_runs), rate, formatDuration(w.avg_duration_ms), formatTime(w.last_run_at)];
+    return [cell(w.workflow, 40), cell(w.total_runs), cell(w.failed_runs), rate, formatDuration(w.avg_duration_ms), formatDuration(w.p95_duration_ms), formatTime(w.last_run_at)];
   });
-  say(table(['workflow', 'runs', 'failed', 'failure rate', 'avg duration', 'last run'], rows));
+  say(table(['workflow', 'runs', 'failed', 'failure rate', 'avg duration', 'p95', 'last run'], rows));
   return EXIT_OK;
 }
 

@@ -64,11 +64,17 @@ test('whoami, events, workflows and trace with --json print exactly what the que
     [['whoami'], '/v1/auth/whoami'],
     [['events'], '/api/v1/events'],
     [['workflows'], '/api/v1/workflows'],
+    [['workflows', '--since', '2024-05-01T10:00:00Z'], '/api/v1/workflows?since=2024-05-01T10%3A00%3A00.000Z'],
+    [['workflows', '--since', '2099-01-01'], '/api/v1/workflows?since=2099-01-01T00%3A00%3A00.000Z'],
     [['trace', TRACE], `/api/v1/traces/${TRACE}`],
   ] as const) {
     const { stdout } = await cli([...args, '--json', ...target()]);
     assert.deepEqual(JSON.parse(stdout), (await query(collector.url, path)).body, args.join(' '));
   }
+  // --since reaches the collector: nothing ran after 2099 began, and something did before.
+  const count = async (since: string): Promise<number> => (JSON.parse((await cli(['workflows', '--since', since, '--json', ...target()])).stdout) as { workflows: unknown[] }).workflows.length;
+  assert.equal(await count('2099-01-01'), 0);
+  assert.ok((await count('2000-01-01')) > 0);
 });
 
 test('without --json the human output goes to stderr and stdout stays empty', async () => {
