@@ -18,7 +18,7 @@ export type ThreadRequest =
   | { type: 'close' };
 
 export type ThreadReply =
-  | { type: 'ready'; migrationsApplied: number }
+  | { type: 'ready' }
   | { type: 'open-failed'; error: ErrorDescription }
   | { type: 'stored'; id: number; result: IngestResult }
   | { type: 'stored'; id: number; error: ErrorDescription }

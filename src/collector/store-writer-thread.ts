@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { unpackInput } from './batch-transfer';
-import { CollectorStore } from './store';
+import { asError, CollectorStore } from './store';
 import type { IngestResult } from './store';
 import type { ThreadReply, ThreadRequest, WriterData } from './store-writer-protocol';
 
@@ -24,7 +24,7 @@ try {
   port.close();
   throw error;
 }
-send({ type: 'ready', migrationsApplied: store.migrationsApplied });
+send({ type: 'ready' });
 
 const queue: Array<Extract<ThreadRequest, { type: 'insert' }>> = [];
 let flushScheduled = false;
@@ -67,7 +67,7 @@ function flush(): void {
       try {
         batches.push({ slug: request.slug, input: unpackInput(request.bytes) });
       } catch (error) {
-        unreadable.set(request.id, error instanceof Error ? error : new Error(String(error)));
+        unreadable.set(request.id, asError(error));
       }
     }
     const results = batches.length > 0 ? insertGroup(batches) : [];
@@ -91,7 +91,7 @@ function insertGroup(batches: Parameters<CollectorStore['insertBatches']>[0]): A
   try {
     return store.insertBatches(batches);
   } catch (error) {
-    const failed = error instanceof Error ? error : new Error(String(error));
+    const failed = asError(error);
     return batches.map(() => failed);
   }
 }

@@ -3,6 +3,11 @@
  * collector-only code; the `code` follows the same `TERACRON_ERR_*` scheme so the collector can
  * branch on it.
  */
+/** What was thrown, as an Error: a batch's answer carries one whatever the driver threw. */
+export function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
+}
+
 export type StoreErrorReason = 'driver-missing' | 'driver-load' | 'open' | 'schema';
 
 export class TeracronStoreError extends Error {

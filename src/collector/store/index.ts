@@ -3,6 +3,7 @@
  * Collector-only: nothing the agent imports may import this folder (it loads better-sqlite3).
  */
 import type { WireEvent, WireSpan } from '../../wire/batch-codec';
+import { asError } from './errors';
 import { createIngest, insertBatch, insertBatches } from './ingest';
 import type { IngestState } from './ingest';
 import { openDatabase } from './open';
@@ -22,7 +23,7 @@ import type {
   StoreCounts, WorkflowSummary,
 } from './types';
 
-export { TeracronStoreError } from './errors';
+export { asError, TeracronStoreError } from './errors';
 export type { StoreErrorReason } from './errors';
 export { SCHEMA_VERSION } from './schema';
 export type * from './types';
@@ -87,7 +88,7 @@ export class CollectorStore {
       try {
         items.push({ at, project: ensureProjectId(this.#projects, slug), input });
       } catch (error) {
-        results[at] = error instanceof Error ? error : new Error(String(error));
+        results[at] = asError(error);
       }
     });
     insertBatches(this.#ingest, items).forEach((result, i) => (results[items[i]!.at] = result));

@@ -15,6 +15,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { WireEvent, WireResource, WireSpan } from '../../wire/batch-codec';
 import type { MetricsEntry } from '../../wire/metrics-batch';
+import { asError } from './errors';
 import { idKey, optionalIdKey } from './ids';
 import type { IdKey } from './ids';
 import type { Db } from './open';
@@ -137,10 +138,6 @@ export function insertBatches(state: IngestState, items: readonly ProjectBatch[]
       return asError(error);
     }
   });
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 function writeBatch(state: IngestState, project: number, input: IngestInput): IngestResult {
