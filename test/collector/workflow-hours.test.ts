@@ -235,3 +235,17 @@ test('the trace lookup and the listing of failed runs are index searches, not sc
   const failed = plan(runsSql(2), 1, 'failed', 0, 50);
   assert.match(failed, /^SEARCH runs USING INDEX runs_unfinished \(project=\? AND status=\? AND started_at>\?\)$/, failed);
 });
+
+test('a finished run whose duration changes within one histogram bucket moves the average', (t) => {
+  const file = tempFile(t);
+  const store = CollectorStore.open(file);
+  t.after(() => store.close());
+  const trace = hex(0x5151);
+  // The child stands in for a root kept elsewhere (100 ms); the root arrives later with 100.5 ms,
+  // a duration in the same bucket, so only the sum of durations changes.
+  store.insertBatch(SLUG, batch([span({ trace_id: trace, span_id: hex(2), parent_span_id: hex(1), duration_ms: 100 })]));
+  store.insertBatch(SLUG, batch([span({ trace_id: trace, span_id: hex(1), duration_ms: 100.5 })]));
+  const [checkout] = store.workflows(SLUG, 10);
+  assert.equal(checkout!.avg_duration_ms, 100.5);
+  assertMatchesRuns(store.workflows(SLUG, 10), fromRuns(file), 'root after its child');
+});

@@ -102,7 +102,8 @@ export class HourDeltas {
   /** Writes every delta into its hour's row (deleting rows left with no runs) and forgets them. */
   flush(state: WorkflowHoursState): void {
     for (const d of this.#deltas.values()) {
-      if (d.total === 0 && d.finished === 0 && d.failed === 0 && d.sketch.size === 0) continue;
+      // A run that changed only its duration within one bucket still moves the sum.
+      if (d.total === 0 && d.finished === 0 && d.failed === 0 && d.durationSum === 0 && d.sketch.size === 0) continue;
       const stored = state.get.get(d.project, d.workflow, d.hour);
       const total = (stored?.total_runs ?? 0) + d.total;
       if (total <= 0) {
