@@ -257,10 +257,18 @@ test('a failed trace has one bar per span at the depth its parent links give, an
   await page.click(`[data-testid="workflow-row"][data-workflow="${failing.workflow}"] a`);
   await page.waitForSelector('[data-testid="status-filter"]');
   await page.click('[data-testid="status-filter"] [data-value="failed"]');
-  await page.waitForFunction(() => {
-    const rows = [...document.querySelectorAll('[data-testid="run-row"]')];
-    return rows.length > 0 && rows.every((row) => row.dataset.status === 'failed');
-  });
+  // On timeout, say what the page showed and what the API answers for the same filter.
+  const shownRuns = () => page.evaluate(() => ({
+    url: location.href,
+    statuses: [...document.querySelectorAll('[data-testid="run-row"]')].map((row) => (row as PageElement).dataset.status),
+    text: document.querySelector('main')?.textContent?.slice(0, 300),
+  }));
+  let seen: unknown;
+  await waitFor('only failed runs on the runs page after choosing the Failed filter', async () => {
+    const shown = await shownRuns();
+    seen = { shown, api: await api<{ events: Array<{ status: string }> }>(`/api/v1/events?workflow=${encodeURIComponent(failing.workflow)}&status=failed&limit=5`) };
+    return shown.statuses.length > 0 && shown.statuses.every((status) => status === 'failed');
+  }, { timeoutMs: 60_000, intervalMs: 250, seen: () => seen });
   assert.match(page.url(), /status=failed/);
   await screenshot('runs');
   const traceId = (await page.getAttribute('[data-testid="run-row"]', 'data-trace-id'))!;
