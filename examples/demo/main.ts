@@ -143,7 +143,7 @@ function statusLine(elapsedS: number, load: Load, shop: ServiceProcess, stats: T
   );
 }
 
-function summary(elapsedS: number, load: Load | null, loadS: number, services: ServiceProcess[], collector: RunningCollector, slug: string, dataDir: string): string {
+async function summary(elapsedS: number, load: Load | null, loadS: number, services: ServiceProcess[], collector: RunningCollector, slug: string): Promise<string> {
   const parts = [`demo: stopped after ${elapsedS.toFixed(1)} s`];
   if (load !== null) {
     const { requests, errors, errorsByStatus, skipped } = load.counters;
@@ -155,8 +155,8 @@ function summary(elapsedS: number, load: Load | null, loadS: number, services: S
     if (stats !== null) parts.push(`${service.name} sent ${stats.sent} spans and events, dropped ${dropped(stats)}`);
   }
   try {
-    const counts = collector.store.counts(slug);
-    parts.push(`the collector holds ${counts.spans} spans, ${counts.events} events and ${counts.metric_samples} metric samples in ${join(dataDir, 'teracron.db')}`);
+    const counts = await collector.store.counts(slug);
+    parts.push(`the collector holds ${counts.spans} spans, ${counts.events} events and ${counts.metric_samples} metric samples in ${collector.storeDescription}`);
   } catch {
     // Counting is a courtesy; the data is there either way.
   }
@@ -304,7 +304,7 @@ async function main(): Promise<number> {
       const exitCode = await service.stop();
       if (exitCode !== 0 && code === 0) complain(`${service.name} exited with code ${exitCode}`);
     }
-    say(summary((performance.now() - startedAt) / 1000, load, loadS, services, collector, project.slug, options.dataDir));
+    say(await summary((performance.now() - startedAt) / 1000, load, loadS, services, collector, project.slug));
     await collector.close();
   }
   return code;

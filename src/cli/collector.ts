@@ -1,5 +1,5 @@
 /**
- * `teracron collector --data <dir> [--host 127.0.0.1] [--port 7777] [--tls-cert f --tls-key f]
+ * `teracron collector --data <dir> [--store sqlite|clickhouse://…] [--host 127.0.0.1] [--port 7777] [--tls-cert f --tls-key f]
  * [--retention-days 7] [--max-body-bytes 8388608] [--max-buffered-bytes 134217728]
  * [--max-uploads-per-project 32] [--body-idle-ms 5000] [--ingest-threads n] [--ingest-rate 500] [--query-rate 50]`: prints one line
  * `teracron collector listening on <url>` when ready and stops cleanly on SIGINT/SIGTERM.
@@ -8,17 +8,21 @@ import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startCollector } from '../collector/collector';
 import { defaultIngestThreads } from '../collector/ingest-pool';
+import { STORE_ENV } from '../collector/store-location';
 import { DEFAULT_UPLOAD_LIMITS, UPLOAD_OVERHEAD_BYTES } from '../collector/upload-admission';
 import { wantsHelp } from './commands';
 
-const USAGE = 'usage: teracron collector --data <dir> [--host 127.0.0.1] [--port 7777] [--tls-cert f --tls-key f] [--retention-days 7] [--max-body-bytes n] [--max-buffered-bytes n] [--max-uploads-per-project n] [--body-idle-ms 5000] [--ingest-rate 500] [--query-rate 50]';
+const USAGE = 'usage: teracron collector --data <dir> [--store sqlite|clickhouse://user:pass@host:8123/db] [--host 127.0.0.1] [--port 7777] [--tls-cert f --tls-key f] [--retention-days 7] [--max-body-bytes n] [--max-buffered-bytes n] [--max-uploads-per-project n] [--body-idle-ms 5000] [--ingest-rate 500] [--query-rate 50]';
 const HELP = `${USAGE}
 
 Receives what agents send to the projects whose keys are in <dir>/keys/ (made by
-\`teracron keygen --dir <dir>\`), stores it in <dir>/teracron.db and serves the query API and
-the dashboard. Prints one line "teracron collector listening on <url>" when ready.
+\`teracron keygen --dir <dir>\`), stores it in <dir>/teracron.db (or ClickHouse) and serves the
+query API and the dashboard. Prints one line "teracron collector listening on <url>" when ready.
 
   --data dir            the directory holding keys/ (required)
+  --store s             where the data goes: sqlite (default: <dir>/teracron.db) or
+                        clickhouse://user:password@host:8123/database (clickhouses:// for
+                        HTTPS), which several collectors can share; default \$${STORE_ENV} or sqlite
   --host h              the address to bind; default 127.0.0.1 (this machine only)
   --port p              default ${DEFAULT_PORT}; 0 picks a free port
   --tls-cert f          serve https with this certificate (PEM) …
@@ -50,6 +54,7 @@ export async function run(argv: string[]): Promise<number> {
       args: argv.slice(1),
       options: {
         data: { type: 'string' },
+        store: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: String(DEFAULT_PORT) },
         'tls-cert': { type: 'string' },
@@ -90,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const collector = await startCollector({
     dataDir: values.data,
+    ...(values.store !== undefined ? { store: values.store } : {}),
     host: values.host,
     port,
     retentionDays,
@@ -105,6 +111,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(values['tls-key'] !== undefined ? { tlsKeyFile: values['tls-key'] } : {}),
     log: (line) => writeSync(2, `[collector] ${line}\n`),
   });
+  writeSync(2, `[collector] store: ${collector.storeDescription}\n`);
   writeSync(1, `teracron collector listening on ${collector.url}\n`);
 
   await new Promise<void>((resolve) => {

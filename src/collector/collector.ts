@@ -1,17 +1,17 @@
 /**
- * The collector: the keys of every project in `<data>/keys/`, the SQLite store in
- * `<data>/teracron.db`, and one HTTP(S) server for ingest and queries. Threads: the event loop
- * (HTTP, admission, queries on its own read connection), the ingest pool (opening and checking
- * bodies) and the store's writer (every write, the retention sweep). Bound to 127.0.0.1 unless
- * told otherwise. `close()` stops accepting, lets requests in flight finish, then closes the
- * writer (after it has written what it was sent) and the database, which is what SIGINT/SIGTERM do.
+ * The collector: the keys of every project in `<data>/keys/`, a store (SQLite in
+ * `<data>/teracron.db` by default, or ClickHouse, which several collectors can share: see
+ * store-location.ts), and one HTTP(S) server for ingest and queries. Threads: the event loop
+ * (HTTP, admission, queries), the ingest pool (opening and checking bodies) and, with SQLite,
+ * the store's writer (every write, the retention sweep). Bound to 127.0.0.1 unless told
+ * otherwise. `close()` stops accepting, lets requests in flight finish, then closes the store
+ * (after it has written what it was sent), which is what SIGINT/SIGTERM do.
  */
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { serveDashboard } from './dashboard';
 import { sendError } from './http-util';
 import { handleIngest, ingestKind } from './ingest';
@@ -21,13 +21,15 @@ import { loadProjectKeys } from './keys';
 import { handleQuery } from './query-api';
 import type { QueryContext } from './query-api';
 import { RateLimiter } from './rate-limit';
-import { CollectorStore } from './store';
-import { StoreWriter } from './store-writer';
+import type { QueryStore } from './store-backend';
+import { openStore } from './store-location';
 import { DEFAULT_UPLOAD_LIMITS, UploadAdmission } from './upload-admission';
 import type { UploadLimits } from './upload-admission';
 
 export interface CollectorOptions {
   dataDir: string;
+  /** Where the data goes: `sqlite` (the default, in dataDir) or `clickhouse://user:pass@host:8123/db`. */
+  store?: string;
   host?: string;
   /** 0 picks a free port (tests). */
   port?: number;
@@ -53,7 +55,9 @@ export interface CollectorOptions {
 export interface RunningCollector {
   url: string;
   port: number;
-  store: CollectorStore;
+  store: QueryStore;
+  /** Which store, without credentials. */
+  storeDescription: string;
   ingestStats: IngestContext['stats'];
   close(): Promise<void>;
 }
@@ -62,24 +66,12 @@ export const DEFAULT_PORT = 7777;
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_RETENTION_DAYS = 7;
 const RETENTION_SWEEP_MS = 60 * 60 * 1000;
-/** The query connection's page cache; the OS keeps the rest of the file in its own cache. */
-const READER_CACHE_KIB = 16 * 1024;
 
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   const log = options.log ?? (() => {});
   const projects = loadProjectKeys(options.dataDir);
-  const file = join(options.dataDir, 'teracron.db');
-  // Opened here first, so that a file this collector cannot use (a newer schema, a driver that
-  // does not load) is reported as before; this connection then serves the queries. Each
-  // connection has its own page cache: the writer's is the large one.
-  const store = CollectorStore.open(file, { cacheKiB: READER_CACHE_KIB });
-  let writer: StoreWriter;
-  try {
-    writer = await StoreWriter.start(file, log);
-  } catch (err) {
-    store.close();
-    throw err;
-  }
+  const backend = await openStore(options.store, options.dataDir, log);
+  const writer = backend.writer;
   const ingest: IngestContext = {
     projects,
     writer,
@@ -96,7 +88,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   };
   const query: QueryContext = {
     projects,
-    store,
+    store: backend.queries,
     limiter: new RateLimiter({ ratePerSecond: options.queryRatePerSecond ?? 50, burst: options.queryBurst ?? 200 }),
   };
 
@@ -147,10 +139,9 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   } catch (err) {
     // Port taken, say: nothing was served, so release the database and the sweep at once.
     clearInterval(retentionTimer);
-    await writer.close();
+    await backend.close();
     await (sweeping as Promise<void> | null);
     await ingest.opener.close();
-    store.close();
     throw err;
   }
   const { port } = server.address() as AddressInfo;
@@ -168,13 +159,12 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       server.closeAllConnections();
       await closed;
       await ingest.opener.close();
-      // Ends a sweep at its next chunk; every batch answered 202 was committed before its answer.
-      await writer.close();
+      // Ends a sweep at its next chunk; every batch answered 202 was stored before its answer.
+      await backend.close();
       await (sweeping as Promise<void> | null);
-      store.close();
     })());
 
-  return { url, port, store, ingestStats: ingest.stats, close };
+  return { url, port, store: backend.queries, storeDescription: backend.description, ingestStats: ingest.stats, close };
 }
 
 async function route(ingest: IngestContext, query: QueryContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -184,7 +174,7 @@ async function route(ingest: IngestContext, query: QueryContext, req: IncomingMe
     const kind = ingestKind(path);
     if (kind !== undefined) return handleIngest(ingest, kind, req, res);
   }
-  if (req.method === 'GET' && handleQuery(query, path, url, req, res)) return;
+  if (req.method === 'GET' && (await handleQuery(query, path, url, req, res))) return;
   if ((req.method === 'GET' || req.method === 'HEAD') && (await serveDashboard(path, req, res))) return;
   sendError(res, req.method === 'GET' || req.method === 'POST' ? 404 : 405, `no ${req.method} ${path} here`, 'ingest: POST /api/ingest, /api/v1/traces, /api/v1/events, /api/v1/logs; queries: GET /v1/auth/whoami, /api/v1/events, /api/v1/workflows, /api/v1/traces/:id, /api/v1/spans/:id, /api/v1/metrics');
 }

@@ -6,8 +6,8 @@
  *   (buffered-bytes budget, the project's uploads in flight) → body (size, budget, idle
  *   timeout) → on the ingest pool: envelope (a failed GCM tag or a key that is not this
  *   project's: 401), decode (protobuf, JSON or msgpack, its structure bounded first),
- *   validation of every record and of its times → the project's rate limit → the writer
- *   thread, which commits it (with whatever other batches are waiting) before the 202
+ *   validation of every record and of its times → the project's rate limit → the store's
+ *   writer, which stores it (with whatever other batches are waiting) before the 202
  *
  * The slug is public, so nothing before the envelope opens is charged to the project: a request
  * refused before then (unknown slug, a body that never comes, an envelope that does not open) is
@@ -27,16 +27,16 @@ import type { ProjectKeys } from './keys';
 import type { RateLimiter } from './rate-limit';
 import type { IngestResult } from './store';
 import { retentionCutoff } from './store/retention';
-import { StoreWriteError } from './store-writer';
-import type { StoreWriter } from './store-writer';
+import { StoreWriteError } from './store-backend';
+import type { BatchStore } from './store-backend';
 import { UPLOAD_OVERHEAD_BYTES } from './upload-admission';
 import type { Upload, UploadAdmission } from './upload-admission';
 import type { TimeWindow } from './validate';
 
 export interface IngestContext {
   projects: Map<string, ProjectKeys>;
-  /** Writes batches on the store's own thread, a group per transaction (store-writer.ts). */
-  writer: StoreWriter;
+  /** Stores batches, several at a time (SQLite: store-writer.ts; ClickHouse: clickhouse/writer.ts). */
+  writer: BatchStore;
   /** Batches per project, charged once a batch's envelope opens. */
   limiter: RateLimiter;
   /** Requests refused before authentication, per client address. */

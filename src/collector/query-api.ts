@@ -8,19 +8,20 @@ import { sendError, sendJson } from './http-util';
 import { keyForBearer } from './keys';
 import type { ProjectKeys } from './keys';
 import type { RateLimiter } from './rate-limit';
-import type { CollectorStore } from './store';
+import { StoreUnavailableError } from './store-backend';
+import type { QueryStore } from './store-backend';
 import { isQueryId, MIN_TRACE_ID_PREFIX, TRACE_ID_LENGTH } from './validate';
 
 export interface QueryContext {
   projects: Map<string, ProjectKeys>;
-  store: CollectorStore;
+  store: QueryStore;
   limiter: RateLimiter;
 }
 
 const RUN_STATUSES = new Set(['succeeded', 'failed', 'in_progress']);
 
 /** Answers a GET under /v1 or /api/v1; returns false when the path is not a query route. */
-export function handleQuery(ctx: QueryContext, path: string, url: URL, req: IncomingMessage, res: ServerResponse): boolean {
+export async function handleQuery(ctx: QueryContext, path: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   const route = matchRoute(path);
   if (route === null) return false;
   const project = authenticate(ctx, req, res);
@@ -39,7 +40,7 @@ export function handleQuery(ctx: QueryContext, path: string, url: URL, req: Inco
         if (status !== null && status !== '' && !RUN_STATUSES.has(status)) throw new BadParameter(`status=${JSON.stringify(status)} is not a run status`, 'use succeeded, failed or in_progress');
         const workflow = params.get('workflow');
         sendJson(res, 200, {
-          events: ctx.store.runs(slug, {
+          events: await ctx.store.runs(slug, {
             limit,
             ...(workflow ? { workflow } : {}),
             ...(status ? { status: status as 'succeeded' | 'failed' | 'in_progress' } : {}),
@@ -49,19 +50,19 @@ export function handleQuery(ctx: QueryContext, path: string, url: URL, req: Inco
         return true;
       }
       case 'workflows':
-        sendJson(res, 200, { workflows: ctx.store.workflows(slug, readLimit(params, 20), readSince(params)) });
+        sendJson(res, 200, { workflows: await ctx.store.workflows(slug, readLimit(params, 20), readSince(params)) });
         return true;
       case 'trace': {
-        const id = fullTraceId(ctx, slug, checkId(route.id, 'trace id'), res);
+        const id = await fullTraceId(ctx, slug, checkId(route.id, 'trace id'), res);
         if (id === null) return true;
-        const spans = ctx.store.traceSpans(slug, id);
+        const spans = await ctx.store.traceSpans(slug, id);
         if (spans.length === 0) return notFound(res, `no trace ${id} in project ${slug}`, 'check the id; traces older than the retention period are deleted');
         sendJson(res, 200, { trace_id: id, spans });
         return true;
       }
       case 'span': {
         const id = checkId(route.id, 'span id');
-        const span = ctx.store.span(slug, id);
+        const span = await ctx.store.span(slug, id);
         if (span === null) return notFound(res, `no span ${id} in project ${slug}`, 'check the id; spans older than the retention period are deleted');
         sendJson(res, 200, span);
         return true;
@@ -72,17 +73,18 @@ export function handleQuery(ctx: QueryContext, path: string, url: URL, req: Inco
         const to = readTime(params, 'to');
         const limit = readLimit(params, 1000, 100_000);
         const service = params.get('service') || undefined;
-        sendJson(res, 200, {
-          samples: ctx.store.metrics(slug, {
+        const [samples, pids, services] = await Promise.all([
+          ctx.store.metrics(slug, {
             limit,
             ...(pid !== undefined ? { pid } : {}),
             ...(service !== undefined ? { service } : {}),
             ...(from !== undefined ? { from } : {}),
             ...(to !== undefined ? { to } : {}),
           }),
-          pids: ctx.store.pids(slug),
-          services: ctx.store.services(slug),
-        });
+          ctx.store.pids(slug),
+          ctx.store.services(slug),
+        ]);
+        sendJson(res, 200, { samples, pids, services });
         return true;
       }
       case 'recorded-events': {
@@ -90,7 +92,7 @@ export function handleQuery(ctx: QueryContext, path: string, url: URL, req: Inco
         const type = params.get('type');
         const workflow = params.get('workflow');
         sendJson(res, 200, {
-          events: ctx.store.events(slug, { limit: readLimit(params, 100), ...(since !== undefined ? { since } : {}), ...(type ? { type } : {}), ...(workflow ? { workflow } : {}) }),
+          events: await ctx.store.events(slug, { limit: readLimit(params, 100), ...(since !== undefined ? { since } : {}), ...(type ? { type } : {}), ...(workflow ? { workflow } : {}) }),
         });
         return true;
       }
@@ -98,6 +100,10 @@ export function handleQuery(ctx: QueryContext, path: string, url: URL, req: Inco
   } catch (err) {
     if (err instanceof BadParameter) {
       sendError(res, 400, err.message, err.hint);
+      return true;
+    }
+    if (err instanceof StoreUnavailableError) {
+      sendError(res, 503, `the collector's store did not answer: ${err.message}`, 'retry after a few seconds; the collector logs why', { 'retry-after': '5' });
       return true;
     }
     throw err;
@@ -178,7 +184,7 @@ const LISTED_MATCHES = 5;
  * one trace it starts. Null once an answer was sent: the prefix was too short (400), started no
  * trace (404) or several (409, listing a few so that the caller can pick).
  */
-function fullTraceId(ctx: QueryContext, slug: string, id: string, res: ServerResponse): string | null {
+async function fullTraceId(ctx: QueryContext, slug: string, id: string, res: ServerResponse): Promise<string | null> {
   if (id.length >= TRACE_ID_LENGTH) return id;
   if (id.length < MIN_TRACE_ID_PREFIX) {
     throw new BadParameter(
@@ -186,7 +192,7 @@ function fullTraceId(ctx: QueryContext, slug: string, id: string, res: ServerRes
       `give the whole ${TRACE_ID_LENGTH}-character trace id or its first ${MIN_TRACE_ID_PREFIX} or more characters (the dashboard shows the first ${MIN_TRACE_ID_PREFIX})`,
     );
   }
-  const matches = ctx.store.traceIdsWithPrefix(slug, id, LISTED_MATCHES + 1);
+  const matches = await ctx.store.traceIdsWithPrefix(slug, id, LISTED_MATCHES + 1);
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) {
     notFound(res, `no trace id in project ${slug} starts with ${id}`, 'check the id; traces older than the retention period are deleted');

@@ -11,18 +11,11 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { IngestResult } from './store';
-import type { ErrorDescription, ThreadReply, ThreadRequest, WriterData } from './store-writer-protocol';
+import { StoreWriteError } from './store-backend';
+import type { BatchStore } from './store-backend';
+import type { ThreadReply, ThreadRequest, WriterData } from './store-writer-protocol';
 
-/** The writer could not store a batch; `code` is SQLite's when it gave one. */
-export class StoreWriteError extends Error {
-  override name = 'StoreWriteError';
-  readonly code: string | undefined;
-
-  constructor(description: ErrorDescription) {
-    super(description.message);
-    this.code = description.code;
-  }
-}
+export { StoreWriteError } from './store-backend';
 
 interface Pending {
   resolve(value: never): void;
@@ -31,7 +24,7 @@ interface Pending {
 
 const RESTART_DELAY_MS = 1000;
 
-export class StoreWriter {
+export class StoreWriter implements BatchStore {
   readonly #file: string;
   readonly #log: (line: string) => void;
   #worker: Worker | null = null;

@@ -13,10 +13,12 @@
 /** Relative accuracy of every quantile read from a sketch. */
 export const RELATIVE_ACCURACY = 0.01;
 const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
-const LOG_GAMMA = Math.log(GAMMA);
+/** Exported, with SMALLEST_MS and ZERO_BUCKET, for stores that compute buckets in SQL (clickhouse/queries.ts). */
+export const LOG_GAMMA = Math.log(GAMMA);
 /** Durations at or below this (ms) share one bucket, read back as 0. */
-const SMALLEST_MS = 1e-6;
-const ZERO_BUCKET = -32_768;
+export const SMALLEST_MS = 1e-6;
+export const ZERO_BUCKET = -32_768;
+export const LARGEST_BUCKET = 32_767;
 const PAIR_BYTES = 6;
 
 /** Bucket → count; counts are never stored at 0. */
@@ -26,7 +28,7 @@ export function bucketOf(durationMs: number): number {
   if (!(durationMs > SMALLEST_MS)) return ZERO_BUCKET;
   // Clamped to int16 so that any finite duration has a bucket (1e300 ms included).
   // `+ 0` turns the -0 that ceil gives just below 1 ms into 0.
-  return Math.min(32_767, Math.ceil(Math.log(durationMs) / LOG_GAMMA)) + 0;
+  return Math.min(LARGEST_BUCKET, Math.ceil(Math.log(durationMs) / LOG_GAMMA)) + 0;
 }
 
 /** The value a bucket stands for: within RELATIVE_ACCURACY of every duration it holds. */
