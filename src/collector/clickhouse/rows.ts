@@ -32,7 +32,7 @@ export function rowsOf(project: string, input: IngestInput, receivedAt: number):
       const batchKey = input.batchId ?? `${receivedAt.toString(36)}-${Math.random().toString(36).slice(2)}`;
       const r = input.resource;
       const events = input.events.map((e, i) => ({
-        project, event_key: `${batchKey}:${i}`, trace_id: e.trace_id ?? null, span_id: e.span_id ?? null, workflow: e.workflow ?? null,
+        project, event_key: `${batchKey}:${String(i).padStart(7, '0')}`, trace_id: e.trace_id ?? null, span_id: e.span_id ?? null, workflow: e.workflow ?? null,
         event_type: e.event_type, name: e.name, message: e.message ?? null, severity: e.severity, timestamp: e.timestamp,
         metadata: json(e.metadata), service: r?.service ?? null, environment: r?.environment ?? null, host: r?.host ?? null,
         pid: r?.pid ?? null, day: dayOf(e.timestamp),
