@@ -18,8 +18,10 @@ export const KNOWN_ENV_NAMES: readonly string[] = [
   'TERACRON_TRACE_EMIT_EVENTS', 'TERACRON_SERVICE', 'TERACRON_ENVIRONMENT', 'TERACRON_HTTP_WORKFLOW',
   'TERACRON_WIRE_FORMAT', 'TERACRON_CA_FILE', 'TERACRON_EXIT_TIMEOUT_MS', 'TERACRON_RING_BYTES',
   'TERACRON_MAX_SEND_ATTEMPTS',
-  // Read elsewhere: config/domain.ts, cli/credentials.ts, process/active.ts, tracing/context.ts.
+  // Read elsewhere: config/domain.ts, cli/credentials.ts, process/active.ts, tracing/context.ts,
+  // collector/store-location.ts (the collector's store, not an agent setting).
   'TERACRON_ALLOW_CUSTOM_DOMAIN', 'TERACRON_HOME', 'TERACRON_PROCESS_READER', 'TERACRON_PORTABLE_CONTEXT',
+  'TERACRON_STORE',
   // Tests only: makes the worker die for real (worker/test-crash.ts), to prove the restart.
   'TERACRON_TEST_WORKER_CRASH', 'TERACRON_TEST_WORKER_CRASH_AT',
 ];
