@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { clickHouseAvailable, clickHouseQuery, startClickHouse } from '../helpers/clickhouse-server';
-import type { ClickHouseServer } from '../helpers/clickhouse-server';
+import { clickHouseAvailable, clickHouseQuery, startClickHouse } from '../../support/clickhouse-server';
+import type { ClickHouseServer } from '../../support/clickhouse-server';
 import { fileTimeout } from '../helpers/file-timeout';
 
 fileTimeout(180_000);

@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { startClickHouse } from '../helpers/clickhouse-server';
-import type { ClickHouseServer } from '../helpers/clickhouse-server';
+import { startClickHouse } from '../../support/clickhouse-server';
+import type { ClickHouseServer } from '../../support/clickhouse-server';
 import { query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import { fileTimeout } from '../helpers/file-timeout';
 import { defineQuerySuite, sendSuiteData, SUITE_QUERIES } from './query-suite';

@@ -54,15 +54,15 @@ function event(n: number, overrides: Partial<WireEvent> = {}): WireEvent {
   };
 }
 
-/** Posts a sealed batch to `url`; resolves with the status and body. */
-export async function post(url: string, path: string, plaintext: Uint8Array): Promise<{ status: number; body: any }> {
+/** Posts a sealed batch to `url`; resolves with the status, body and headers. */
+export async function post(url: string, path: string, plaintext: Uint8Array): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
   const res = await request(`${url}${path}`, {
     method: 'POST',
     body: sealEnvelope(plaintext, publicKey),
     headers: { 'content-type': 'application/octet-stream', 'x-project-slug': vectors.slug },
   });
   const text = await res.body.text();
-  return { status: res.statusCode, body: text === '' ? null : JSON.parse(text) };
+  return { status: res.statusCode, body: text === '' ? null : JSON.parse(text), headers: res.headers };
 }
 
 export function traceBatch(spans: WireSpan[], batchId: string): Uint8Array {

@@ -1,5 +1,5 @@
 /**
- * A real ClickHouse server for tests, started by the test itself: a fresh temp dir holds its
+ * A real ClickHouse server for tests and benches, started by the caller itself: a fresh temp dir holds its
  * config, users and data; it listens on loopback ports nobody held a moment before, and answers
  * as the default user with no password. Each caller gets a fresh database on it.
  *
@@ -39,6 +39,13 @@ export interface ClickHouseServer {
   storeUrl: string;
   /** Ends the server and removes its temp dir (on CLICKHOUSE_URL: drops the database). Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * Ends the server process at once (SIGKILL, as a crash or an outage would), keeping its data dir
+   * and ports for restart(). Throws on CLICKHOUSE_URL, where the server is not ours to kill.
+   */
+  kill(): Promise<void>;
+  /** Starts a killed server again on the same ports and data; resolves once it answers. */
+  restart(): Promise<void>;
 }
 
 /** A 2-core CI machine with 24 GiB, shared with the tests and maybe a second server: small caches, firm caps. */
@@ -97,7 +104,7 @@ export async function startClickHouse(options: { database?: string } = {}): Prom
         throw err;
       }
       const { port } = new URL(started.url);
-      return { url: started.url, database, storeUrl: `clickhouse://default:@127.0.0.1:${port}/${database}`, stop: started.stop };
+      return { url: started.url, database, storeUrl: `clickhouse://default:@127.0.0.1:${port}/${database}`, stop: started.stop, kill: started.kill, restart: started.restart };
     }
     if (!started.portTaken || attempt === START_ATTEMPTS) {
       throw new Error(`ClickHouse (${[command.file, ...command.args].join(' ')}) exited before it answered (${started.exit}), attempt ${attempt} of ${START_ATTEMPTS}; its output:\n${started.output}`);
@@ -136,6 +143,8 @@ async function useExternal(url: string, database: string): Promise<ClickHouseSer
     database,
     storeUrl: `clickhouse://${user}:${parsed.password}@${parsed.hostname}:${port}/${database}`,
     stop: () => (stopping ??= clickHouseQuery({ url, database: 'default' }, `DROP DATABASE IF EXISTS \`${database}\``).then(() => undefined)),
+    kill: () => Promise.reject(new Error(`kill: ClickHouse at ${parsed.host} comes from CLICKHOUSE_URL and is not this process's to kill; unset CLICKHOUSE_URL to run tests that need an outage`)),
+    restart: () => Promise.reject(new Error(`restart: ClickHouse at ${parsed.host} comes from CLICKHOUSE_URL; unset it to run tests that need an outage`)),
   };
 }
 
@@ -162,17 +171,19 @@ function isExecutable(path: string): boolean {
   }
 }
 
-type StartResult = { url: string; stop: () => Promise<void> } | { exit: string; portTaken: boolean; output: string };
+type StartResult = { url: string; stop: () => Promise<void>; kill: () => Promise<void>; restart: () => Promise<void> } | { exit: string; portTaken: boolean; output: string };
 
-/** One try: on free ports as found a moment ago, which another process may have taken since. */
-async function startOnce(command: ServerCommand): Promise<StartResult> {
-  const [httpPort, tcpPort, interserverPort] = await freePorts(3);
-  const dir = mkdtempSync(join(tmpdir(), 'teracron-clickhouse-'));
-  const displayName = `teracron-test-${randomBytes(6).toString('hex')}`;
-  const configFile = join(dir, 'config.xml');
-  writeFileSync(configFile, configXml(dir, displayName, httpPort!, tcpPort!, interserverPort!));
-  writeFileSync(join(dir, 'users.xml'), USERS_XML);
+/** One run of the server process on a prepared dir; a restart is a second one on the same dir. */
+interface Launch {
+  child: ChildProcess;
+  exited: Promise<void>;
+  /** How it ended (exit code, signal, spawn error), or null while it runs. */
+  exit(): string | null;
+  /** The end of its stdout and stderr. */
+  output(): string;
+}
 
+function launch(command: ServerCommand, dir: string, configFile: string): Launch {
   const setpriv = isExecutable('/usr/bin/setpriv') ? '/usr/bin/setpriv' : null;
   const [file, args] =
     setpriv === null
@@ -183,8 +194,8 @@ async function startOnce(command: ServerCommand): Promise<StartResult> {
   killAllOnExit();
   let output = '';
   const keep = (chunk: string): void => void (output = (output + chunk).slice(-OUTPUT_LIMIT));
-  child.stdout.setEncoding('utf8').on('data', keep);
-  child.stderr.setEncoding('utf8').on('data', keep);
+  child.stdout!.setEncoding('utf8').on('data', keep);
+  child.stderr!.setEncoding('utf8').on('data', keep);
   let exit: string | null = null;
   const exited = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -198,46 +209,83 @@ async function startOnce(command: ServerCommand): Promise<StartResult> {
       resolve();
     });
   });
+  return { child, exited, exit: () => exit, output: () => output };
+}
 
+/** Resolves 'ready' once the server answering on `url` is this launch (by display name), 'exited' if it ended first. */
+function awaitReady(run: Launch, url: string, displayName: string): Promise<'ready' | 'exited'> {
+  return waitFor(
+    `ClickHouse to answer on ${url}/ping`,
+    async () => {
+      if (run.exit() !== null) return 'exited' as const;
+      const ping = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(5_000) });
+      if ((await ping.text()).trim() !== 'Ok.') return false;
+      // /ping carries no display name in 18.16; a query's answer does.
+      const who = await fetch(`${url}/?query=SELECT%201`, { signal: AbortSignal.timeout(5_000) });
+      await who.text();
+      return who.headers.get('x-clickhouse-server-display-name') === displayName && ('ready' as const);
+    },
+    { timeoutMs: READY_TIMEOUT_MS, intervalMs: 50, seen: () => `its output: ${run.output() || '(none)'}` },
+  );
+}
+
+/** Ends a launch: SIGTERM and up to STOP_TIMEOUT_MS for a clean shutdown, or SIGKILL at once (as a crash). */
+async function end(run: Launch, how: 'clean' | 'crash'): Promise<void> {
+  if (run.exit() !== null) return;
+  if (how === 'crash') {
+    run.child.kill('SIGKILL');
+    return run.exited;
+  }
+  run.child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([run.exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS, false)))]);
+  clearTimeout(timer);
+  if (!ended) {
+    run.child.kill('SIGKILL');
+    await run.exited;
+  }
+}
+
+/** One try: on free ports as found a moment ago, which another process may have taken since. */
+async function startOnce(command: ServerCommand): Promise<StartResult> {
+  const [httpPort, tcpPort, interserverPort] = await freePorts(3);
+  const dir = mkdtempSync(join(tmpdir(), 'teracron-clickhouse-'));
+  const displayName = `teracron-test-${randomBytes(6).toString('hex')}`;
+  const configFile = join(dir, 'config.xml');
+  writeFileSync(configFile, configXml(dir, displayName, httpPort!, tcpPort!, interserverPort!));
+  writeFileSync(join(dir, 'users.xml'), USERS_XML);
+
+  const url = `http://127.0.0.1:${httpPort}`;
+  let current = launch(command, dir, configFile);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
-      if (exit === null) {
-        child.kill('SIGTERM');
-        let timer: NodeJS.Timeout | undefined;
-        const ended = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS, false)))]);
-        clearTimeout(timer);
-        if (!ended) {
-          child.kill('SIGKILL');
-          await exited;
-        }
-      }
+      await end(current, 'clean');
       rmSync(dir, { recursive: true, force: true });
     })());
+  const kill = (): Promise<void> => end(current, 'crash');
+  const restart = async (): Promise<void> => {
+    if (stopping !== undefined) throw new Error('restart: this ClickHouse was stopped (its data is gone); start a new one');
+    if (current.exit() === null) throw new Error(`restart: ClickHouse on ${url} is still running; kill() it first`);
+    current = launch(command, dir, configFile);
+    // Same ports and data: a port taken meanwhile by another process cannot be moved, so it is an error here.
+    if ((await awaitReady(current, url, displayName)) === 'exited') {
+      throw new Error(`ClickHouse exited (${current.exit()}) on restart on ${url}; its output:\n${current.output() || '(none)'}`);
+    }
+  };
 
-  const url = `http://127.0.0.1:${httpPort}`;
   let state: 'ready' | 'exited';
   try {
-    state = await waitFor(
-      `ClickHouse to answer on ${url}/ping`,
-      async () => {
-        if (exit !== null) return 'exited';
-        const ping = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(5_000) });
-        if ((await ping.text()).trim() !== 'Ok.') return false;
-        // /ping carries no display name in 18.16; a query's answer does.
-        const who = await fetch(`${url}/?query=SELECT%201`, { signal: AbortSignal.timeout(5_000) });
-        await who.text();
-        return who.headers.get('x-clickhouse-server-display-name') === displayName && 'ready';
-      },
-      { timeoutMs: READY_TIMEOUT_MS, intervalMs: 50, seen: () => `its output: ${output || '(none)'}` },
-    );
+    state = await awaitReady(current, url, displayName);
   } catch (err) {
     await stop();
     throw err;
   }
-  if (state === 'ready') return { url, stop };
+  if (state === 'ready') return { url, stop, kill, restart };
+  const output = current.output() || '(none)';
+  const exit = current.exit() ?? 'unknown';
   await stop();
-  return { exit: exit ?? 'unknown', portTaken: /already in use/i.test(output), output: output || '(none)' };
+  return { exit, portTaken: /already in use/i.test(output), output };
 }
 
 /** `count` distinct ports that were free a moment ago: all held open at once, so none repeats. */
