@@ -81,7 +81,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     // a core per address, and a burst of 100 leaves room for a fleet restarted with a stale key.
     refusalLimiter: new RateLimiter({ ratePerSecond: options.refusalRatePerSecond ?? 20, burst: options.refusalBurst ?? 100 }),
     admission: new UploadAdmission(options.uploadLimits ?? DEFAULT_UPLOAD_LIMITS),
-    opener: createBatchOpener(projects, options.ingestThreads ?? defaultIngestThreads()),
+    opener: createBatchOpener(projects, options.ingestThreads ?? defaultIngestThreads(), backend.packing),
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     retentionDays: options.retentionDays ?? DEFAULT_RETENTION_DAYS,
     stats: { accepted: 0, rejected: 0, duplicates: 0 },

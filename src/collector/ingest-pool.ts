@@ -2,7 +2,7 @@
  * Where sealed bodies are opened: a piscina pool of threads, each holding every project's
  * private key, so RSA decryption, decoding and validation run beside the event loop instead of
  * on it (2,000 concurrent ingests on the loop had a p50 of 7.3 s, and one large batch held every
- * query behind it). What comes back is the batch packed for the store's writer thread.
+ * query behind it). What comes back is the batch packed for the store's writer (batch-packing.ts).
  * With `threads: 0` bodies are opened in the calling thread.
  */
 import { availableParallelism } from 'node:os';
@@ -12,6 +12,7 @@ import type { ProjectKeys } from './keys';
 import { openBatch, packOpened } from './open-batch';
 import type { OpenTask, PackedOpenResult } from './open-batch';
 import type { IngestWorkerData } from './ingest-worker';
+import type { BatchPacking } from './batch-packing';
 
 export interface BatchOpener {
   open(task: OpenTask): Promise<PackedOpenResult>;
@@ -23,14 +24,14 @@ export function defaultIngestThreads(): number {
   return Math.min(4, Math.max(1, availableParallelism() - 1));
 }
 
-export function createBatchOpener(projects: Map<string, ProjectKeys>, threads: number): BatchOpener {
+export function createBatchOpener(projects: Map<string, ProjectKeys>, threads: number, packing: BatchPacking): BatchOpener {
   if (threads === 0) {
     return {
-      open: async (task) => packOpened(openBatch(task, projects.get(task.slug)!.privateKey)),
+      open: async (task) => packOpened(openBatch(task, projects.get(task.slug)!.privateKey), packing, task.slug),
       close: async () => {},
     };
   }
-  const workerData: IngestWorkerData = { keys: [...projects].map(([slug, project]) => [slug, project.privateKey]) };
+  const workerData: IngestWorkerData = { keys: [...projects].map(([slug, project]) => [slug, project.privateKey]), packing };
   const pool = new Piscina({
     filename: join(__dirname, 'ingest-worker.js'),
     minThreads: 1,

@@ -11,7 +11,8 @@ import { decodeBatch, INGEST_PATHS } from '../wire/batch-codec';
 import { openEnvelope } from '../wire/envelope';
 import { decodeMetricsBatch } from '../wire/metrics-batch';
 import type { StructureBounds } from '../wire/structure-bounds';
-import { packInput } from './batch-transfer';
+import { packBatch } from './batch-packing';
+import type { BatchPacking } from './batch-packing';
 import { adoptForeignShapes } from './foreign-shapes';
 import type { IngestInput } from './store/types';
 import { checkTimeWindow, LIMITS, validateMetricsBatch, validateTelemetryBatch } from './validate';
@@ -39,15 +40,15 @@ export type OpenResult =
       beforeAuth: boolean;
     };
 
-/** What crosses back from the pool: the batch packed for the store's writer thread (batch-transfer.ts). */
+/** What crosses back from the pool: the batch packed for the store's writer (batch-packing.ts). */
 export type PackedOpenResult =
   | Exclude<OpenResult, { ok: true }>
   /** `packed` is null for a log batch, which this collector does not store yet. */
   | { ok: true; packed: Uint8Array | null; items: number };
 
-export function packOpened(result: OpenResult): PackedOpenResult {
+export function packOpened(result: OpenResult, packing: BatchPacking, slug: string): PackedOpenResult {
   if (!result.ok) return result;
-  return { ok: true, packed: result.input === null ? null : packInput(result.input), items: result.items };
+  return { ok: true, packed: result.input === null ? null : packBatch(packing, slug, result.input), items: result.items };
 }
 
 /**

@@ -25,6 +25,7 @@ export async function openSqliteBackend(dataDir: string, log: (line: string) => 
   }
   return {
     description: `SQLite ${file}`,
+    packing: 'ingest-input',
     queries: sqliteQueries(store),
     writer,
     async close() {

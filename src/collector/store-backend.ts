@@ -6,6 +6,7 @@
  * since ClickHouse answers over the network; SQLite's reads answer at once.
  */
 import type { WireEvent, WireSpan } from '../wire/batch-codec';
+import type { BatchPacking } from './batch-packing';
 import type {
   EventsQuery, IngestResult, MetricSample, MetricsQuery, ProcessSummary, RunSummary, RunsQuery, StoreCounts, WorkflowSummary,
 } from './store/types';
@@ -42,6 +43,8 @@ export interface StoreBackend {
   readonly description: string;
   readonly queries: QueryStore;
   readonly writer: BatchStore;
+  /** What the ingest pool packs validated batches into for this store's writer. */
+  readonly packing: BatchPacking;
   /** Writes what was accepted, then releases connections and threads. */
   close(): Promise<void>;
 }

@@ -300,6 +300,21 @@ export function defineQuerySuite(storeArg: () => string | Promise<string>): void
     assert.equal((await get(`/api/v1/traces/${traceId(1)}`)).spans.length, 3);
   });
 
+  test('text with tabs, line breaks, backslashes, NULs, quotes and non-ASCII is stored and read back exactly', async () => {
+    // Last in the suite: it adds a run and an event the tests above do not expect.
+    const awkward = 'tab\there\nline\r\nback\\slash \\N \u0000nul "quoted" \'single\' é ✓ 😀 \\t';
+    const spans = [span(800, 1, null, { workflow: `esc\t${awkward}`, operation: awkward, status: 'failed', error_type: 'E\tE', error_message: awkward,
+      metadata: { [awkward]: awkward, n: 1.5, flag: true }, captured_params: { arg: awkward } })];
+    assert.equal((await postTrace(collector.url, spans, 'a8'.repeat(16))).accepted, 1);
+    const trace = await get(`/api/v1/traces/${traceId(800)}`);
+    assert.deepEqual(trace.spans, spans.map((s) => ({ ...s, parent_span_id: null })));
+    const events = await post(collector.url, INGEST_PATHS.event, encodeBatch({ type: 'event', project_slug: vectors.slug, batch_id: 'e8'.repeat(16),
+      events: [event(800, { name: awkward, message: awkward, metadata: { text: awkward } })], resource: resource('shop', 4242) }, 'msgpack'));
+    assert.equal(events.status, 202, JSON.stringify(events.body));
+    const stored = (await get('/api/v1/recorded-events?limit=1')).events[0];
+    assert.deepEqual([stored.name, stored.message, stored.metadata], [awkward, awkward, { text: awkward }]);
+  });
+
   test('whoami names the project; a missing or unknown key is a 401', async () => {
     assert.deepEqual(await get('/v1/auth/whoami'), { project_slug: vectors.slug, authenticated: true });
     assert.equal((await query(collector.url, '/v1/auth/whoami', null)).status, 401);

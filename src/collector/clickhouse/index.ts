@@ -50,6 +50,7 @@ export async function openClickHouseBackend(location: ClickHouseLocation, log: (
   const writer = new ClickHouseWriter(client, location.database, log, options);
   return {
     description: `ClickHouse ${location.url}/${location.database}`,
+    packing: 'clickhouse-rows',
     queries: clickHouseQueries(client),
     writer,
     async close() {
