@@ -2,7 +2,8 @@
  * Collector ingest throughput: spans per second decrypted, validated and stored, for msgpack and
  * JSON batches of 100 and 1,000 spans, in one run, interleaved, repeated. The collector runs as
  * its own process (as in production); this process only sends pre-sealed batches, 4 in flight.
- * The collector's data folder is fresh and holds only the bench project's keys.
+ * The collector's data folder is fresh and holds only the bench project's keys. Then the same on
+ * ClickHouse (ingest-clickhouse.ts).
  */
 import type { KeyObject } from 'node:crypto';
 import { request } from 'undici';
@@ -11,6 +12,7 @@ import type { WireFormat, WireSpan } from '../src/wire/batch-codec';
 import { sealEnvelope } from '../src/wire/envelope';
 import { startCollectorProcess } from '../support/collector-process';
 import { summaryRows } from './harness';
+import { clickHouseIngestRows } from './ingest-clickhouse';
 import type { Bench, BenchContext, BenchRow } from './harness';
 import { benchProject, collectorDataDir } from './project';
 import { formatRow, machine, summarize } from './stats';
@@ -69,7 +71,12 @@ async function send(url: string, slug: string, spansPerRun: number, batches: Buf
   return spansPerRun / ((performance.now() - start) / 1000);
 }
 
-async function run({ mode, reps: REPS }: BenchContext): Promise<BenchRow[]> {
+async function run(context: BenchContext): Promise<BenchRow[]> {
+  const rows = await sqliteRows(context);
+  return [...rows, ...(await clickHouseIngestRows(context))];
+}
+
+async function sqliteRows({ mode, reps: REPS }: BenchContext): Promise<BenchRow[]> {
   // Fewer spans per run in quick and smoke mode; every configuration still gets `reps` interleaved runs.
   const spansPerRun = SPANS_PER_RUN[mode];
   const project = await benchProject();
@@ -106,7 +113,7 @@ async function run({ mode, reps: REPS }: BenchContext): Promise<BenchRow[]> {
 
 export const ingest: Bench = {
   name: 'ingest',
-  description: 'collector ingest throughput, msgpack and JSON, batches of 100 and 1,000 spans',
+  description: 'collector ingest throughput, msgpack and JSON, batches of 100 and 1,000 spans; on ClickHouse, one and two collectors, and query latency',
   run,
 };
 
