@@ -42,7 +42,7 @@ export async function openClickHouseBackend(location: ClickHouseLocation, log: (
     const applied = await migrateClickHouse(admin, client, location.database);
     if (applied > 0) log(`ClickHouse database ${location.database}: applied ${applied} schema migration${applied === 1 ? '' : 's'}`);
   } catch (error) {
-    await Promise.all([admin.close(), client.close()]);
+    await client.close();
     throw new Error(`could not open the ClickHouse store at ${location.url}/${location.database}: ${firstLine(error)}`);
   } finally {
     await admin.close();
