@@ -7,8 +7,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
-import type { Socket } from 'node:net';
 import { test } from 'node:test';
 import { Packr } from 'msgpackr';
 import { encodeBatch, newBatchId } from '../../src/wire/batch-codec';
@@ -18,6 +16,7 @@ import { query, startCollectorProcess, vectorDataDir } from '../helpers/collecto
 import { envelopeVectors } from '../helpers/vectors';
 import { UPLOAD_OVERHEAD_BYTES } from '../../src/collector/upload-admission';
 import { waitFor } from '../helpers/wait';
+import { stalledUpload } from '../../support/stalled-upload';
 
 fileTimeout(120_000);
 
@@ -42,46 +41,6 @@ function post(url: string, body: Buffer, localAddress = '127.0.0.1'): Promise<{ 
   });
 }
 
-interface Stalled {
-  socket: Socket;
-  /** The answer's status line's code, or null if the connection closed without one. */
-  status: Promise<number | null>;
-}
-
-/**
- * An upload declaring `declared` bytes that sends `sent` of them and then nothing. It stops
- * writing once an answer arrives, as a sender that reads answers does.
- */
-function stalledUpload(url: string, declared: number, sent: number): Stalled {
-  const { hostname, port } = new URL(url);
-  const socket = connect({ host: hostname, port: Number(port) });
-  let answer = '';
-  let answered = false;
-  const status = new Promise<number | null>((resolve) => {
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      answered = true;
-      answer += chunk;
-      const match = /^HTTP\/1\.1 (\d{3})/.exec(answer);
-      if (match) resolve(Number(match[1]));
-    });
-    socket.on('close', () => resolve(null));
-    socket.on('error', () => {});
-  });
-  socket.write(`POST /api/v1/traces HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/octet-stream\r\nx-project-slug: ${vectors.slug}\r\ncontent-length: ${declared}\r\n\r\n`);
-  const piece = Buffer.alloc(64 * 1024, 0x5a);
-  let written = 0;
-  const writeMore = (): void => {
-    while (written < sent && !answered) {
-      const size = Math.min(piece.length, sent - written);
-      written += size;
-      if (!socket.write(piece.subarray(0, size))) return void socket.once('drain', writeMore);
-    }
-  };
-  writeMore();
-  return { socket, status };
-}
-
 /** Peak resident memory of a process (VmHWM), in bytes. */
 function peakRss(pid: number): number {
   const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -101,7 +60,7 @@ test('stalled uploads hold no more than --max-buffered-bytes: the rest are answe
 
     // Each sends all but its last byte, then stalls: without a budget the collector would hold
     // 40 × 4 MiB = 160 MiB until the request timeout.
-    const stalled = Array.from({ length: uploads }, () => stalledUpload(collector.url, declared, declared - 1));
+    const stalled = Array.from({ length: uploads }, () => stalledUpload(collector.url, vectors.slug, declared, declared - 1));
     const statuses = await Promise.all(stalled.map((upload) => upload.status));
     const rise = peakRss(collector.child.pid!) - before;
 
@@ -127,7 +86,7 @@ test('stalled uploads hold no more than --max-buffered-bytes: the rest are answe
 test('a 503 for the budget names the bytes held and the flag, with Retry-After', async () => {
   const budget = MiB + UPLOAD_OVERHEAD_BYTES;
   const collector = await startCollectorProcess(vectorDataDir(), ['--max-body-bytes', String(MiB), '--max-buffered-bytes', String(budget), '--body-idle-ms', '60000']);
-  const holder = stalledUpload(collector.url, MiB, 10);
+  const holder = stalledUpload(collector.url, vectors.slug, MiB, 10);
   try {
     // The holder is admitted once the collector has read its headers: until then a whole batch
     // still fits, so ask until the budget is seen as taken.
@@ -148,7 +107,7 @@ test('a 503 for the budget names the bytes held and the flag, with Retry-After',
 test('one project has at most --max-uploads-per-project uploads in flight: the next is answered 429', async () => {
   const collector = await startCollectorProcess(vectorDataDir(), ['--max-uploads-per-project', '2', '--body-idle-ms', '1500']);
   try {
-    const stalled = Array.from({ length: 3 }, () => stalledUpload(collector.url, 1000, 10));
+    const stalled = Array.from({ length: 3 }, () => stalledUpload(collector.url, vectors.slug, 1000, 10));
     const statuses = await Promise.all(stalled.map((upload) => upload.status));
     assert.deepEqual([...statuses].sort(), [408, 408, 429], `statuses ${statuses.join(',')}`);
     assert.equal((await post(collector.url, sealedTrace('after-the-cap'))).status, 202);
