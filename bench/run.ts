@@ -23,9 +23,10 @@ import { pipeline } from './pipeline';
 import { processSample } from './process-sample';
 import { recordSpan } from './record-span';
 import { spanCost } from './span-cost';
+import { stalledUploads } from './stalled-uploads';
 import { machine } from './stats';
 
-const BENCHES: Bench[] = [spanCost, recordSpan, pipeline, exit, memory, ingest, loopLatency, processSample, http];
+const BENCHES: Bench[] = [spanCost, recordSpan, pipeline, exit, memory, ingest, loopLatency, stalledUploads, processSample, http];
 const REPS: Record<BenchMode, number> = { smoke: 2, quick: 5, full: 15 };
 /** Lines of a failure's stack shown in the summary: the message and where it was thrown. */
 const STACK_LINES = 4;
