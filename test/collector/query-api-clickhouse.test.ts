@@ -1,6 +1,6 @@
 /**
  * The shared query-API suite (query-suite.ts) against a collector on ClickHouse: a real server
- * started for this file (test/helpers/clickhouse-server.ts), a fresh database in it. Then the
+ * started for this file (support/clickhouse-server.ts), a fresh database in it. Then the
  * same batches into a SQLite collector and a second ClickHouse database, and every query of the
  * suite asked of both: the answers must be the same JSON.
  */
