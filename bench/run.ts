@@ -26,6 +26,11 @@ import { spanCost } from './span-cost';
 import { stalledUploads } from './stalled-uploads';
 import { machine } from './stats';
 
+// The benches' agents ship to sinks and collectors of their own, each run with a fresh project:
+// nothing they could not send is worth keeping for a later run, so the spool is off unless a
+// bench turns it on.
+process.env.TERACRON_SPOOL ??= '0';
+
 const BENCHES: Bench[] = [spanCost, recordSpan, pipeline, exit, memory, ingest, loopLatency, stalledUploads, processSample, http];
 const REPS: Record<BenchMode, number> = { smoke: 2, quick: 5, full: 15 };
 /** Lines of a failure's stack shown in the summary: the message and where it was thrown. */

@@ -33,5 +33,11 @@ if (files.length === 0) {
 }
 const { MAX_FILE_TIMEOUT_MS } = createRequire(import.meta.url)(join(root, 'dist', 'test', 'helpers', 'file-timeout.js'));
 const backstopMs = MAX_FILE_TIMEOUT_MS + 60_000;
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', `--test-timeout=${backstopMs}`, ...files], { cwd: root, stdio: 'inherit' });
+// The agent's spool (TERACRON_SPOOL) is on by default and keeps, per project, what could not be
+// sent, for the next process of that project to send. Tests share one project (the vectors'),
+// so a test whose collector is down on purpose would leave batches that a later test's agent
+// sends into its own collector. Off for every test; the spool's tests turn it on with a
+// directory of their own.
+const env = { ...process.env, TERACRON_SPOOL: process.env.TERACRON_SPOOL ?? '0' };
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', `--test-timeout=${backstopMs}`, ...files], { cwd: root, stdio: 'inherit', env });
 process.exit(result.status ?? 1);

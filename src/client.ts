@@ -48,6 +48,20 @@ export interface TeracronStats {
   retries: number;
   batches: number;
   bytesSent: number;
+  /**
+   * Written to the spool directory instead of sent (the endpoint was down): they are sent by this
+   * process or the next one of the project once it answers. produced = sent + droppedRingFull +
+   * droppedSendFailed + spooled + pending.
+   */
+  spooled: number;
+  /** Spans and events sent from the spool, this process's or an earlier one's. */
+  replayed: number;
+  /** Spans and events the spool deleted, oldest first, to stay under spoolMaxBytes. */
+  droppedSpoolFull: number;
+  /** The spool directory's size in bytes, as last seen by the worker. */
+  spoolBytes: number;
+  /** Spans and events in spool files found damaged (a process killed mid-write) and moved aside unsent. */
+  spoolCorrupt: number;
   /** Recorded but not yet accounted for: in the ring, in a batch, or on the wire. */
   pending: number;
   lastError: string | null;
@@ -104,6 +118,7 @@ function workerInit(config: TeracronConfig, sab: SharedArrayBuffer): Omit<Worker
           deadlineMs: config.flushDeadlineS * 1000,
         }
       : null,
+    spool: config.spoolDir === null ? null : { dir: config.spoolDir, maxBytes: config.spoolMaxBytes },
     resource: {
       service: config.service,
       environment: config.environment,
@@ -257,7 +272,8 @@ export class TeracronClient {
     const sent = worker?.sent ?? 0;
     const supervisor = this.#worker;
     let droppedSendFailed = (worker?.droppedSendFailed ?? 0) + (supervisor?.lost ?? 0);
-    let pending = produced - sent - droppedRingFull - droppedSendFailed;
+    const spooled = worker?.spooled ?? 0;
+    let pending = produced - sent - droppedRingFull - droppedSendFailed - spooled;
     const metricsSampled = worker?.metricsSampled ?? 0;
     const metricsSent = worker?.metricsSent ?? 0;
     let metricsDropped = (worker?.metricsDropped ?? 0) + (supervisor?.lostMetrics ?? 0);
@@ -277,6 +293,11 @@ export class TeracronClient {
       retries: worker?.retries ?? 0,
       batches: worker?.batches ?? 0,
       bytesSent: worker?.bytesSent ?? 0,
+      spooled,
+      replayed: worker?.replayed ?? 0,
+      droppedSpoolFull: worker?.droppedSpoolFull ?? 0,
+      spoolBytes: worker?.spoolBytes ?? 0,
+      spoolCorrupt: worker?.spoolCorrupt ?? 0,
       pending,
       lastError: worker?.lastError ?? null,
       metricsSampled,

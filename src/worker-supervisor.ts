@@ -22,6 +22,7 @@ import {
   STAT_METRICS_SAMPLED,
   STAT_METRICS_SENT,
   STAT_SENT,
+  STAT_SPOOLED,
   STAT_TAKEN,
   STOPPED,
   WORKER_CLAIM,
@@ -205,7 +206,7 @@ export class WorkerSupervisor {
     Atomics.store(views.ctrl, WORKER_STATE, WORKER_GONE);
     // Its counters are final now: what it took from the ring and did not account for is lost.
     const { stats } = views;
-    this.#lost = stats[STAT_TAKEN]! - stats[STAT_SENT]! - stats[STAT_DROPPED_SEND]!;
+    this.#lost = stats[STAT_TAKEN]! - stats[STAT_SENT]! - stats[STAT_DROPPED_SEND]! - stats[STAT_SPOOLED]!;
     this.#lostMetrics = stats[STAT_METRICS_SAMPLED]! - stats[STAT_METRICS_SENT]! - stats[STAT_METRICS_DROPPED]!;
     // Destroying now also keeps piscina from starting its own replacement.
     void pool.destroy().catch(() => {});

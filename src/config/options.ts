@@ -143,4 +143,25 @@ export interface TeracronOptions {
    * 1–20. Env: `TERACRON_MAX_SEND_ATTEMPTS`. Default 5.
    */
   maxSendAttempts?: number;
+
+  /**
+   * This project's addition: keep batches that cannot be delivered (retries used up, the endpoint
+   * down at exit, or down while the ring fills) on disk, sealed, and send them once the endpoint
+   * answers again, from this process or the next one of the project. Env: `TERACRON_SPOOL`
+   * (`0` turns it off). Default true.
+   */
+  spool?: boolean;
+
+  /**
+   * This project's addition: the spool directory. Env: `TERACRON_SPOOL_DIR`. Default: the user's
+   * cache directory, `teracron/spool/<project slug>` (on Linux `$XDG_CACHE_HOME` or `~/.cache`).
+   */
+  spoolDir?: string;
+
+  /**
+   * This project's addition: bytes the spool keeps at most; past it the oldest batches are
+   * deleted and counted (stats().droppedSpoolFull), 1048576–68719476736. Env:
+   * `TERACRON_SPOOL_MAX_BYTES`. Default 268435456 (256 MiB).
+   */
+  spoolMaxBytes?: number;
 }

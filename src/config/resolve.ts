@@ -10,6 +10,7 @@ import { TeracronConfigError } from '../errors';
 import { decodeApiKey } from '../wire/api-key';
 import { loadPublicKey } from '../wire/envelope';
 import { closestName } from './closest';
+import { defaultSpoolDir } from './spool-dir';
 import { DEFAULT_DOMAIN, parseDomain } from './domain';
 import { unknownEnvWarnings } from './env-names';
 import { parseNumberText, pick, readBoolean, readChoice, readNumber, readString, show, where } from './env';
@@ -47,6 +48,9 @@ export interface TeracronConfig {
   readonly exitTimeoutMs: number;
   readonly ringBytes: number;
   readonly maxSendAttempts: number;
+  /** Where undeliverable batches are kept (spool-dir.ts); null when the spool is off. */
+  readonly spoolDir: string | null;
+  readonly spoolMaxBytes: number;
   /** Values that were clamped or rounded, and ignored options, for the caller to print. */
   readonly warnings: readonly string[];
 }
@@ -67,6 +71,7 @@ export const NUMBER_RULES = {
   exitTimeoutMs: { option: 'exitTimeoutMs', env: 'TERACRON_EXIT_TIMEOUT_MS', fallback: 2000, min: 0, max: 30000, unit: 'milliseconds' },
   ringBytes: { option: 'ringBytes', env: 'TERACRON_RING_BYTES', fallback: 8 * 1024 * 1024, min: 4096, max: 256 * 1024 * 1024, unit: 'bytes', integer: true },
   maxSendAttempts: { option: 'maxSendAttempts', env: 'TERACRON_MAX_SEND_ATTEMPTS', fallback: 5, min: 1, max: 20, unit: 'attempts', integer: true },
+  spoolMaxBytes: { option: 'spoolMaxBytes', env: 'TERACRON_SPOOL_MAX_BYTES', fallback: 256 * 1024 * 1024, min: 1024 * 1024, max: 64 * 1024 * 1024 * 1024, unit: 'bytes', integer: true },
 } as const satisfies Record<string, NumberRule>;
 
 // A Record over keyof makes the compiler insist this list follows TeracronOptions.
@@ -75,6 +80,7 @@ const KNOWN_OPTIONS: Record<keyof TeracronOptions, true> = {
   debug: true, targetPid: true, monitorChildren: true, metricsEnabled: true, tracingEnabled: true, traceBatchSize: true, traceFlushInterval: true,
   traceSampleRate: true, tracingScrubber: true, traceEmitEvents: true, service: true, environment: true, httpWorkflow: true,
   wireFormat: true, caFile: true, exitTimeoutMs: true, ringBytes: true, maxSendAttempts: true,
+  spool: true, spoolDir: true, spoolMaxBytes: true,
 };
 
 export function resolveConfig(options: TeracronOptions = {}, env: Env = process.env): TeracronConfig {
@@ -124,6 +130,10 @@ export function resolveConfig(options: TeracronOptions = {}, env: Env = process.
     exitTimeoutMs: number(NUMBER_RULES.exitTimeoutMs, options.exitTimeoutMs),
     ringBytes: resolveRingBytes(options, env, warnings),
     maxSendAttempts: number(NUMBER_RULES.maxSendAttempts, options.maxSendAttempts),
+    spoolDir: readBoolean('spool', options.spool, 'TERACRON_SPOOL', env, true)
+      ? (readString('spoolDir', options.spoolDir, 'TERACRON_SPOOL_DIR', env)?.value ?? defaultSpoolDir(key.slug, env))
+      : null,
+    spoolMaxBytes: number(NUMBER_RULES.spoolMaxBytes, options.spoolMaxBytes),
     warnings: Object.freeze(warnings),
   });
 }

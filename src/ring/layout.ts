@@ -130,6 +130,18 @@ export const STAT_METRICS_DROPPED = 40;
  * has not yet counted as sent or dropped is in its hands, and lost with it if it dies.
  */
 export const STAT_TAKEN = 41;
+/**
+ * The spool (src/worker/spooler.ts): spans and events this process wrote to the spool instead of
+ * sending (they balance produced like sent and dropped do); spans and events sent from the spool
+ * (this process's or an earlier one's); spans and events the spool deleted to stay under its
+ * size; and the spool's size in bytes as last seen (a gauge, not a count).
+ */
+export const STAT_SPOOLED = 42;
+export const STAT_REPLAYED = 43;
+export const STAT_DROPPED_SPOOL_FULL = 44;
+export const STAT_SPOOL_BYTES = 45;
+/** Spans and events in spool files found damaged (cut short, altered) and moved aside unsent. */
+export const STAT_SPOOL_CORRUPT = 46;
 
 /**
  * The main thread's latest figures (line 8, float64), which only it can read: V8 heap and

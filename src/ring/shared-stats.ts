@@ -16,6 +16,11 @@ import {
   STAT_REJECTED,
   STAT_RETRIES,
   STAT_SENT,
+  STAT_SPOOLED,
+  STAT_REPLAYED,
+  STAT_DROPPED_SPOOL_FULL,
+  STAT_SPOOL_BYTES,
+  STAT_SPOOL_CORRUPT,
 } from './layout';
 import type { RingViews } from './layout';
 import { readSeqlocked, writeSeqlocked } from './seqlock';
@@ -31,6 +36,11 @@ export interface WorkerCounters {
   metricsSampled: number;
   metricsSent: number;
   metricsDropped: number;
+  spooled: number;
+  replayed: number;
+  droppedSpoolFull: number;
+  spoolBytes: number;
+  spoolCorrupt: number;
 }
 
 export function addStat(views: RingViews, slot: number, amount: number): void {
@@ -62,6 +72,11 @@ export function readWorkerCounters(views: RingViews): WorkerCounters {
     metricsSampled: stats[STAT_METRICS_SAMPLED]!,
     metricsSent: stats[STAT_METRICS_SENT]!,
     metricsDropped: stats[STAT_METRICS_DROPPED]!,
+    spooled: stats[STAT_SPOOLED]!,
+    replayed: stats[STAT_REPLAYED]!,
+    droppedSpoolFull: stats[STAT_DROPPED_SPOOL_FULL]!,
+    spoolBytes: stats[STAT_SPOOL_BYTES]!,
+    spoolCorrupt: stats[STAT_SPOOL_CORRUPT]!,
   };
 }
 

@@ -36,6 +36,8 @@ import type { BatcherState } from './batcher';
 import { writeStderr } from '../stderr';
 import { syncExitMode, untilDeadline } from './exit-mode';
 import { createSender } from './sender';
+import { createSpooler, replaySoon, stopSpooler } from './spooler';
+import type { Spooler } from './spooler';
 import type { WorkerInit, WorkerMessage } from './protocol';
 import { Transport } from './transport';
 import { createWallClock } from './wall-clock';
@@ -59,6 +61,7 @@ interface LoopState {
   readonly transport: Transport;
   readonly flushIntervalMs: number;
   readonly metrics: MetricsLoop | null;
+  readonly spooler: Spooler | null;
   /** Set by stop(): the last pass also takes a final metrics reading. */
   stopping: boolean;
   stopped: boolean;
@@ -93,6 +96,7 @@ function start(config: WorkerInit): LoopState {
     connections: 8,
   });
   const publicKey = loadPublicKey(config.publicKeyPem);
+  const spooler = config.spool === null ? null : createSpooler({ ...config.spool, views: reader.views, transport, debug: config.debug });
   const batcher = createBatcher({
     reader,
     clock: createWallClock(config.producerOrigin),
@@ -102,7 +106,7 @@ function start(config: WorkerInit): LoopState {
     format: config.wireFormat,
     batchSize: config.batchSize,
     emitLifecycleEvents: config.emitLifecycleEvents,
-    sender: createSender({ views: reader.views, transport, maxAttempts: config.maxSendAttempts, debug: config.debug }),
+    sender: createSender({ views: reader.views, transport, maxAttempts: config.maxSendAttempts, debug: config.debug, spooler }),
   });
   const metrics =
     config.metrics === null
@@ -122,6 +126,7 @@ function start(config: WorkerInit): LoopState {
     transport,
     flushIntervalMs: config.flushIntervalMs,
     metrics,
+    spooler,
     stopping: false,
     stopped: false,
     waiters: [],
@@ -132,6 +137,8 @@ function start(config: WorkerInit): LoopState {
   Atomics.store(ctrl, WORKER_STATE, WORKER_RUNNING);
   loop.done = runLoop(loop).catch((err: unknown) => die(loop, err));
   void watchDoorbell(loop);
+  // What an earlier process (or this one's dead worker) could not send goes now, if the endpoint answers.
+  if (spooler !== null) replaySoon(spooler, true);
   if (config.debug) writeStderr(`worker started: ring ${reader.views.capacity} bytes, endpoint ${config.baseUrl}, format ${config.wireFormat}`);
   return loop;
 }
@@ -225,6 +232,7 @@ async function stop(loop: LoopState): Promise<void> {
   loop.stopping = true;
   await flush(loop);
   if (loop.metrics !== null) stopMetricsLoop(loop.metrics);
+  if (loop.spooler !== null) stopSpooler(loop.spooler);
   loop.stopped = true;
   loop.kick();
   Atomics.add(loop.batcher.reader.views.ctrl, DOORBELL, 1);
@@ -240,7 +248,7 @@ async function stop(loop: LoopState): Promise<void> {
  * end this thread. Meanwhile the idle thread is unref'd and keeps nothing alive.
  */
 async function closeWhenSettled(loop: LoopState): Promise<void> {
-  await Promise.all([settle(loop.batcher), loop.metrics === null ? null : settleMetrics(loop.metrics.shipper)]);
+  await Promise.all([settle(loop.batcher), loop.metrics === null ? null : settleMetrics(loop.metrics.shipper), loop.spooler?.replaying]);
   await loop.transport.close().catch(() => {});
   const { ctrl } = loop.batcher.reader.views;
   Atomics.store(ctrl, STOPPED, 1);

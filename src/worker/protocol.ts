@@ -28,6 +28,8 @@ export interface WorkerInit {
   resource: WireResource;
   /** Process metrics, or null when off (metricsEnabled: false). */
   metrics: WorkerMetricsInit | null;
+  /** The spool (spooler.ts), or null when off (spool: false). */
+  spool: { dir: string; maxBytes: number } | null;
 }
 
 export interface WorkerMetricsInit {

@@ -16,6 +16,8 @@ import { writeStderr } from '../stderr';
 import { describeNetworkError } from './network-error';
 import { sharedNow } from './exit-mode';
 import type { PostResult, Transport } from './transport';
+import { replaySoon, spoolBatch } from './spooler';
+import type { Spooler } from './spooler';
 
 export interface SenderState {
   readonly views: RingViews;
@@ -38,11 +40,20 @@ export interface SenderState {
   lastConnectFailure: string;
   /** Statuses already reported on stderr, so a misconfiguration is said once, not per batch. */
   readonly reported: Set<number | string>;
+  /** Where batches go that cannot be delivered (spooler.ts); null when the spool is off. */
+  readonly spooler: Spooler | null;
+  /**
+   * The endpoint is known to be down: a connection to it failed, or a batch used up its retries,
+   * and none was delivered since. While it is, the batcher spools a filling ring without trying.
+   */
+  endpointDownSince: number | null;
 }
 
-export function createSender(init: Pick<SenderState, 'views' | 'transport' | 'maxAttempts' | 'debug'>): SenderState {
+export function createSender(init: Pick<SenderState, 'views' | 'transport' | 'maxAttempts' | 'debug'> & { spooler?: Spooler | null }): SenderState {
   return {
     ...init,
+    spooler: init.spooler ?? null,
+    endpointDownSince: null,
     final: false,
     finalSignal: new AbortController(),
     deadline: Number.POSITIVE_INFINITY,
@@ -89,6 +100,8 @@ export const METRICS_COUNTERS: ItemCounters = { sent: STAT_METRICS_SENT, dropped
 export interface Batch {
   path: string;
   kind: string;
+  /** The batch_id sealed inside, when known: said in the spool file, for people reading it. */
+  batchId?: string | null;
   body: Uint8Array;
   items: number;
   counters: ItemCounters;
@@ -97,7 +110,10 @@ export interface Batch {
 export async function deliver(s: SenderState, batch: Batch): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     if (s.expired) {
-      if (attempt === 1) return dropCounted(s, batch.items, batch.kind, batch.counters, 'before they were sent: the exit budget ran out');
+      if (attempt === 1) {
+        if (await spooled(s, batch)) return;
+        return dropCounted(s, batch.items, batch.kind, batch.counters, 'before they were sent: the exit budget ran out');
+      }
       return giveUp(s, batch, attempt - 1, 'the exit budget ran out before another attempt');
     }
     let result: PostResult | null = null;
@@ -105,6 +121,9 @@ export async function deliver(s: SenderState, batch: Batch): Promise<void> {
     try {
       result = await s.transport.post(batch.path, batch.body);
       if (result.status >= 200 && result.status < 300) {
+        s.endpointDownSince = null;
+        // The endpoint answers again: what waits in the spool can go.
+        if (s.spooler?.mayHaveFiles === true) replaySoon(s.spooler);
         addStat(s.views, batch.counters.sent, batch.items);
         addStat(s.views, STAT_BATCHES, 1);
         addStat(s.views, STAT_BYTES_SENT, batch.body.byteLength);
@@ -118,6 +137,8 @@ export async function deliver(s: SenderState, batch: Batch): Promise<void> {
       }
     } catch (err) {
       failure = `${batch.path} could not be reached: ${describeNetworkError(err, s.transport.baseUrl)}`;
+      // Nothing listens there (or the host is unreachable): down now, not after the retries.
+      if (isConnectFailure(err)) s.endpointDownSince ??= sharedNow();
       if (s.final && isConnectFailure(err)) {
         s.exitConnectFailures++;
         s.lastConnectFailure = failure;
@@ -163,12 +184,22 @@ export function exitBackoffDelay(attempt: number): number {
 }
 
 /**
- * Where a batch that cannot be delivered goes. This is the spool's place: once there is one, a
- * sealed batch given up here is written to disk (and counted as spooled) rather than dropped.
- * Until then it is dropped, counted, and said once on stderr.
+ * Where a batch that cannot be delivered goes: to the spool, sealed as it is, when there is one
+ * and it takes the batch; else it is dropped, counted, and said once on stderr.
  */
-function giveUp(s: SenderState, batch: Batch, attempts: number, failure: string): void {
+async function giveUp(s: SenderState, batch: Batch, attempts: number, failure: string): Promise<void> {
+  s.endpointDownSince ??= sharedNow();
+  if (await spooled(s, batch)) return;
   dropCounted(s, batch.items, batch.kind, batch.counters, `after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${failure}`, false);
+}
+
+/**
+ * Spans and events go to the spool; process-metrics snapshots do not (they describe a moment,
+ * and are counted apart from what the application produced).
+ */
+async function spooled(s: SenderState, batch: Batch): Promise<boolean> {
+  if (s.spooler === null || batch.counters !== TELEMETRY_COUNTERS) return false;
+  return spoolBatch(s.spooler, { path: batch.path, kind: batch.kind, batchId: batch.batchId ?? null, body: batch.body, items: batch.items });
 }
 
 /**

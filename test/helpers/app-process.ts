@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { fixturePath } from './child';
+import { baseChildEnv, fixturePath } from './child';
 import { repoRoot } from '../../support/repo-root';
 
 export type Framework = 'express' | 'express4' | 'fastify' | 'koa';
@@ -25,7 +25,7 @@ export function startApp(framework: Framework, mode: Mode, env: Record<string, s
   // cwd at the repository root, where `teracron/auto` resolves to this package itself.
   const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(process.execPath, args, {
     cwd: repoRoot(),
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', FRAMEWORK: framework, TERACRON: mode, ...env },
+    env: { ...baseChildEnv(), NODE_ENV: 'production', FRAMEWORK: framework, TERACRON: mode, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';

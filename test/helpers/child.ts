@@ -69,9 +69,18 @@ export function runCommand(command: string, args: string[], options: RunOptions)
   });
 }
 
-/** `node <args…>` with exactly `env` (PATH aside). */
+/**
+ * What every child a test starts gets besides its own variables: PATH, and the test run's
+ * TERACRON_SPOOL (off: scripts/run-tests.mjs says why), so that a child's agent spools only
+ * where its test asks it to.
+ */
+export function baseChildEnv(): Record<string, string | undefined> {
+  return { PATH: process.env.PATH, TERACRON_SPOOL: process.env.TERACRON_SPOOL };
+}
+
+/** `node <args…>` with exactly `env` (and baseChildEnv()). */
 export function runNode(args: string[], env: Record<string, string | undefined>, timeoutMs = 30_000, onStart?: (child: NodeChild) => void): Promise<NodeResult> {
-  return runCommand(process.execPath, args, { env: { PATH: process.env.PATH, ...env }, timeoutMs, ...(onStart ? { onStart } : {}) });
+  return runCommand(process.execPath, args, { env: { ...baseChildEnv(), ...env }, timeoutMs, ...(onStart ? { onStart } : {}) });
 }
 
 export async function runFixture(name: string, env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<ChildResult> {

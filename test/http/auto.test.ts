@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { after, before, test } from 'node:test';
 import type { WireSpan } from '../../src/wire/batch-codec';
 import { loadPrivateKey } from '../../src/wire/envelope';
-import { exitBudgetEnv, fixturePath, runCommand } from '../helpers/child';
+import { baseChildEnv, exitBudgetEnv, fixturePath, runCommand } from '../helpers/child';
 import type { NodeResult } from '../helpers/child';
 import { reply, serve } from '../helpers/http';
 import type { TestServer } from '../helpers/http';
@@ -26,7 +26,7 @@ let plain: NodeResult;
 
 function runApp(flags: string[], env: Record<string, string>, fixture = 'auto-app', timeoutMs = 30_000): Promise<NodeResult> {
   return runCommand(process.execPath, [...flags, fixturePath(fixture)], {
-    env: { PATH: process.env.PATH, DOWNSTREAM_URL: downstream.url, ...env },
+    env: { ...baseChildEnv(), DOWNSTREAM_URL: downstream.url, ...env },
     cwd: repoRoot(),
     timeoutMs,
   });

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { exitBudgetEnv, fixturePath } from '../helpers/child';
+import { baseChildEnv, exitBudgetEnv, fixturePath } from '../helpers/child';
 import { query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
 import type { CollectorProcess } from '../helpers/collector';
 import { envelopeVectors } from '../helpers/vectors';
@@ -59,7 +59,7 @@ interface Service {
 function startService(preload: string[], env: Record<string, string>): Promise<Service> {
   const child = spawn(process.execPath, [...preload, fixturePath('http-service')], {
     cwd: repoRoot(),
-    env: { PATH: process.env.PATH, ...env },
+    env: { ...baseChildEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, unknown>> = [];

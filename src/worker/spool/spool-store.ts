@@ -90,6 +90,11 @@ export class SpoolStore {
     this.#now = options.now ?? Date.now;
   }
 
+  /** The spool's size as this store last knew it (a listing plus its own writes since); null before any. */
+  get knownBytes(): number | null {
+    return this.#knownBytes;
+  }
+
   /** Writes one sealed batch, deleting the oldest files first if it would not fit. */
   async write(entry: SpoolEntry): Promise<SpoolWriteResult> {
     const evicted: Evicted = { files: 0, bytes: 0, items: { trace: 0, event: 0, metrics: 0 } };
