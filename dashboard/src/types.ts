@@ -79,6 +79,10 @@ export interface MetricSample {
   dropped_send_failed?: number | null;
   send_retries?: number | null;
   metrics_dropped?: number | null;
+  spooled?: number | null;
+  replayed?: number | null;
+  dropped_spool_full?: number | null;
+  spool_bytes?: number | null;
   service?: string | null;
   host?: string | null;
   sdk_version?: string | null;

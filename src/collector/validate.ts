@@ -183,6 +183,7 @@ const METRIC_FIELDS = [
   'timestamp', 'heap_total', 'heap_used', 'rss', 'external', 'array_buffers', 'cpu_usage_pct',
   'event_loop_lag', 'uss', 'pss', 'vms', 'swap', 'pid', 'threads', 'event_loop_p50',
   'event_loop_p99', 'ppid', 'dropped_ring_full', 'dropped_send_failed', 'send_retries', 'metrics_dropped',
+  'spooled', 'replayed', 'dropped_spool_full', 'spool_bytes',
 ] as const;
 const BASE_METRIC_FIELDS = 8;
 

@@ -1,6 +1,6 @@
 /**
- * The agent's own losses, shipped as metrics on its process's sample (MetricsEntry fields
- * 19-22) so that a collector sees them, not only `client.stats()` in the process. They are the
+ * The agent's own losses and its spool, shipped as metrics on its process's sample
+ * (MetricsEntry fields 19-26) so that a collector sees them, not only `client.stats()` in the process. They are the
  * same counts as stats(), cumulative since start: a metrics batch that is itself lost then
  * hides no drop, because the next one carries the total.
  *
@@ -8,7 +8,17 @@
  * mirrors it into MAIN_DROPPED_RING_FULL on each drop: one store, on a path that already gave
  * up on the record. Everything else is the worker's own shared counters.
  */
-import { MAIN_DROPPED_RING_FULL, SAMPLED_RING_FULL, STAT_DROPPED_SEND, STAT_METRICS_DROPPED, STAT_RETRIES } from './layout';
+import {
+  MAIN_DROPPED_RING_FULL,
+  SAMPLED_RING_FULL,
+  STAT_DROPPED_SEND,
+  STAT_DROPPED_SPOOL_FULL,
+  STAT_METRICS_DROPPED,
+  STAT_REPLAYED,
+  STAT_RETRIES,
+  STAT_SPOOL_BYTES,
+  STAT_SPOOLED,
+} from './layout';
 import type { RingViews } from './layout';
 
 export interface AgentCounters {
@@ -16,6 +26,10 @@ export interface AgentCounters {
   droppedSendFailed: number;
   retries: number;
   metricsDropped: number;
+  spooled: number;
+  replayed: number;
+  droppedSpoolFull: number;
+  spoolBytes: number;
 }
 
 /** Main thread: the recorder's running total of ring-full drops. */
@@ -31,6 +45,10 @@ export function readAgentCounters(views: RingViews): AgentCounters {
     droppedSendFailed: stats[STAT_DROPPED_SEND]!,
     retries: stats[STAT_RETRIES]!,
     metricsDropped: stats[STAT_METRICS_DROPPED]!,
+    spooled: stats[STAT_SPOOLED]!,
+    replayed: stats[STAT_REPLAYED]!,
+    droppedSpoolFull: stats[STAT_DROPPED_SPOOL_FULL]!,
+    spoolBytes: stats[STAT_SPOOL_BYTES]!,
   };
 }
 
@@ -49,5 +67,9 @@ export function ringFullUnsampled(views: RingViews): boolean {
 }
 
 export function sameCounters(a: AgentCounters, b: AgentCounters): boolean {
-  return a.droppedRingFull === b.droppedRingFull && a.droppedSendFailed === b.droppedSendFailed && a.retries === b.retries && a.metricsDropped === b.metricsDropped;
+  return (
+    a.droppedRingFull === b.droppedRingFull && a.droppedSendFailed === b.droppedSendFailed && a.retries === b.retries &&
+    a.metricsDropped === b.metricsDropped && a.spooled === b.spooled && a.replayed === b.replayed &&
+    a.droppedSpoolFull === b.droppedSpoolFull && a.spoolBytes === b.spoolBytes
+  );
 }

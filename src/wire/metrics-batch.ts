@@ -41,9 +41,13 @@
  *   | 20 | dropped_send_failed | spans/events given up after retries or refused   |
  *   | 21 | send_retries        | POSTs retried (any kind of batch)                |
  *   | 22 | metrics_dropped     | metrics entries given up after retries or refused|
+ *   | 23 | spooled             | spans/events written to the spool, not sent      |
+ *   | 24 | replayed            | spans/events sent from the spool                 |
+ *   | 25 | dropped_spool_full  | spans/events deleted from a full spool           |
+ *   | 26 | spool_bytes         | bytes in the spool directory (a gauge)           |
  *
  * proto3 rules: zero numbers and empty strings are not written, so they decode as 0 / ''
- * (base fields) or as absent (extensions); fields 19-22 are the exception above. Numbers are JS numbers, exact up to 2^53; the varint
+ * (base fields) or as absent (extensions); fields 19-26 are the exception above. Numbers are JS numbers, exact up to 2^53; the varint
  * code uses division rather than 32-bit bitwise operators so large values (e.g. an 8 GiB rss)
  * survive. On encode, a value that is not a non-negative integer is coerced rather than thrown:
  * metrics come from sampling and one odd reading must not lose the batch. NaN and -Infinity
@@ -75,6 +79,10 @@ export interface MetricsEntry {
   dropped_send_failed?: number;
   send_retries?: number;
   metrics_dropped?: number;
+  spooled?: number;
+  replayed?: number;
+  dropped_spool_full?: number;
+  spool_bytes?: number;
 }
 
 export interface MetricsBatch {
@@ -98,7 +106,7 @@ const NUMERIC_FIELDS: ReadonlyArray<NumericField | null> = [
   'timestamp', 'heap_total', 'heap_used', 'rss', 'external', 'array_buffers', 'cpu_usage_pct',
   'event_loop_lag', 'uss', 'pss', 'vms', 'swap', 'pid', 'threads', 'event_loop_p50',
   'event_loop_p99', 'ppid', null, 'dropped_ring_full', 'dropped_send_failed', 'send_retries',
-  'metrics_dropped',
+  'metrics_dropped', 'spooled', 'replayed', 'dropped_spool_full', 'spool_bytes',
 ];
 const COMMAND_FIELD = 18;
 /** From this field number on, a set value is written even when it is 0 (proto3 `optional`). */

@@ -145,6 +145,10 @@ function toEntry(s: ProcessSampler, p: ProcessSample, cpu: number, own: OwnFigur
     entry.dropped_send_failed = own.counters.droppedSendFailed;
     entry.send_retries = own.counters.retries;
     entry.metrics_dropped = own.counters.metricsDropped;
+    entry.spooled = own.counters.spooled;
+    entry.replayed = own.counters.replayed;
+    entry.dropped_spool_full = own.counters.droppedSpoolFull;
+    entry.spool_bytes = own.counters.spoolBytes;
   }
   // The name tells a sidecar's series apart; for the agent's own process it is always `node`.
   if (!s.self) entry.command = p.command;

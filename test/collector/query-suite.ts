@@ -122,7 +122,7 @@ const METRICS: MetricsBatch = {
   entries: [0, 1, 2].map((i) => ({
     timestamp: T0 + i * 1000, heap_total: 100 + i, heap_used: 50 + i, rss: 200 + i, external: 1, array_buffers: 2,
     cpu_usage_pct: 3 + i, event_loop_lag: 1, uss: 150 + i, pid: 101, ppid: i === 2 ? undefined : 1, command: 'node shop.js',
-    threads: 7, dropped_ring_full: 0,
+    threads: 7, dropped_ring_full: 0, spooled: 1000 * i, replayed: 0, spool_bytes: 4096 * i,
   })),
 };
 const OTHER_METRICS: MetricsBatch = {
@@ -279,6 +279,10 @@ export function defineQuerySuite(storeArg: () => string | Promise<string>): void
     assert.deepEqual(
       [last.heap_total, last.uss, last.pss, last.ppid, last.command, last.threads, last.dropped_ring_full, last.send_retries, last.service, last.host, last.sdk_version, last.runtime_version],
       [102, 152, null, null, 'node shop.js', 7, 0, null, 'shop', 'h1', '0.1.0', '20.20.2'],
+    );
+    assert.deepEqual(
+      [last.spooled, last.replayed, last.dropped_spool_full, last.spool_bytes, all.samples[0].spooled],
+      [2000, 0, null, 8192, 0],
     );
     assert.deepEqual(all.pids, [
       { pid: 101, ppid: 1, command: 'node shop.js', service: 'shop', host: 'h1', first_seen: T0, last_seen: T0 + 2000, samples: 3 },

@@ -85,8 +85,10 @@ function sample(fields: Partial<MetricsEntry> & { timestamp: number }): MetricsE
   };
 }
 
-/** What migration 5 did, undone: a file as schema 4 left it (its spans found by trace id). */
-const UNDO_SCHEMA_5 = `DROP TABLE workflow_hours; DROP INDEX spans_run; ALTER TABLE spans DROP COLUMN run;
+/** What migration 7 added (the agent's spool counts), taken away: a file as schema 6 left it. */
+const UNDO_SCHEMA_7 = ['spooled', 'replayed', 'dropped_spool_full', 'spool_bytes'].map((column) => `ALTER TABLE metric_samples DROP COLUMN ${column};`).join(' ');
+/** What migrations 5 to 7 did, undone: a file as schema 4 left it (its spans found by trace id). */
+const UNDO_SCHEMA_5 = `${UNDO_SCHEMA_7} DROP TABLE workflow_hours; DROP INDEX spans_run; ALTER TABLE spans DROP COLUMN run;
   CREATE INDEX spans_trace ON spans (project, trace_id, started_at);
   CREATE INDEX runs_finished_duration ON runs (project, workflow, duration_ms) WHERE status <> 'in_progress';
   DROP INDEX runs_unfinished; CREATE INDEX runs_status ON runs (project, status, started_at);`;
@@ -431,6 +433,7 @@ test('metric samples round trip with every base and extension field, extensions 
     array_buffers: 250_000, cpu_usage_pct: 1234, event_loop_lag: 1500, uss: 90_000_000, pss: 95_000_000,
     vms: 1_200_000_000, swap: 4096, pid: 4242, threads: 11, event_loop_p50: 800, event_loop_p99: 12_000, ppid: 1,
     command: 'node server.js', dropped_ring_full: 0, dropped_send_failed: 30, send_retries: 7, metrics_dropped: 2,
+    spooled: 5000, replayed: 4000, dropped_spool_full: 0, spool_bytes: 123_456,
   });
   const base = sample({ timestamp: T0 + 10_000, heap_total: 1, heap_used: 2, rss: 3, external: 4, array_buffers: 5, cpu_usage_pct: 6, event_loop_lag: 7 });
   assert.deepEqual(store.insertBatch(SLUG, metricsBatch([full, base])), { accepted: 2, duplicate: false });
@@ -441,7 +444,7 @@ test('metric samples round trip with every base and extension field, extensions 
     {
       ...base, uss: null, pss: null, vms: null, swap: null, pid: null, threads: null, event_loop_p50: null,
       event_loop_p99: null, ppid: null, command: null, dropped_ring_full: null, dropped_send_failed: null,
-      send_retries: null, metrics_dropped: null, ...versions,
+      send_retries: null, metrics_dropped: null, spooled: null, replayed: null, dropped_spool_full: null, spool_bytes: null, ...versions,
     },
   ]);
 });
@@ -631,6 +634,23 @@ test('a file from schema 2 gains the agent counter columns and keeps its samples
   assert.deepEqual(
     migrated.metrics(SLUG).map((m) => [m.rss, m.service, m.dropped_ring_full, m.dropped_send_failed, m.send_retries, m.metrics_dropped]),
     [[42, 'shop', null, null, null, null], [43, 'shop', 12, 0, 3, 0]],
+  );
+});
+
+test('a file from schema 6 gains the spool columns and keeps its samples', (t) => {
+  const file = join(tempDir(t), 'teracron.db');
+  const current = CollectorStore.open(file);
+  current.insertBatch(SLUG, metricsBatch([sample({ timestamp: T0, pid: 5, rss: 42, dropped_send_failed: 1 })], 'shop', 'h'));
+  current.close();
+  rewindSchema(file, UNDO_SCHEMA_7, 6);
+
+  const migrated = CollectorStore.open(file);
+  t.after(() => migrated.close());
+  assert.equal(migrated.migrationsApplied, SCHEMA_VERSION - 6);
+  migrated.insertBatch(SLUG, metricsBatch([sample({ timestamp: T0 + 1, pid: 5, rss: 43, spooled: 900, replayed: 0, dropped_spool_full: 0, spool_bytes: 70_000 })], 'shop', 'h'));
+  assert.deepEqual(
+    migrated.metrics(SLUG).map((m) => [m.rss, m.dropped_send_failed, m.spooled, m.replayed, m.dropped_spool_full, m.spool_bytes]),
+    [[42, 1, null, null, null, null], [43, null, 900, 0, 0, 70_000]],
   );
 });
 

@@ -206,7 +206,9 @@ test('a file from schema 4 gets its spans linked to their runs and its workflow 
   const before = { workflows: store.workflows(SLUG, 10), trace: store.traceSpans(SLUG, hex(107)) };
   store.close();
   const db = new Database(file);
-  db.exec(`DROP TABLE workflow_hours; DROP INDEX spans_run; ALTER TABLE spans DROP COLUMN run;
+  // Migration 7's columns go too, so that migrating from 4 adds them again.
+  db.exec(`${['spooled', 'replayed', 'dropped_spool_full', 'spool_bytes'].map((c) => `ALTER TABLE metric_samples DROP COLUMN ${c};`).join(' ')}
+    DROP TABLE workflow_hours; DROP INDEX spans_run; ALTER TABLE spans DROP COLUMN run;
     CREATE INDEX spans_trace ON spans (project, trace_id, started_at);
     CREATE INDEX runs_finished_duration ON runs (project, workflow, duration_ms) WHERE status <> 'in_progress';
   DROP INDEX runs_unfinished; CREATE INDEX runs_status ON runs (project, status, started_at);

@@ -164,8 +164,11 @@ function lostCell(s: MetricSample): HTMLElement {
   const ring = s.dropped_ring_full;
   const send = s.dropped_send_failed ?? 0;
   const metrics = s.metrics_dropped ?? 0;
-  const lost = ring + send + metrics;
-  const title = `ring full: ${count(ring)} · send failed: ${count(send)} · metrics samples: ${count(metrics)} · retries: ${count(s.send_retries ?? 0)}`;
+  const spoolFull = s.dropped_spool_full ?? 0;
+  const lost = ring + send + metrics + spoolFull;
+  // Spooled items are not lost: they wait on the agent's disk until the collector takes them.
+  const spool = s.spooled == null ? '' : ` · spooled: ${count(s.spooled)}, replayed: ${count(s.replayed ?? 0)}, deleted from a full spool: ${count(spoolFull)}`;
+  const title = `ring full: ${count(ring)} · send failed: ${count(send)} · metrics samples: ${count(metrics)} · retries: ${count(s.send_retries ?? 0)}${spool}`;
   return cell(lost === 0 ? '0' : h('span', { class: 'badge badge-warn' }, count(lost)), title);
 }
 

@@ -35,7 +35,7 @@ export const SAMPLE_COLUMNS = [
   'project', 'sample_key', 'timestamp', 'heap_total', 'heap_used', 'rss', 'external', 'array_buffers', 'cpu_usage_pct',
   'event_loop_lag', 'uss', 'pss', 'vms', 'swap', 'pid', 'threads', 'event_loop_p50', 'event_loop_p99', 'ppid', 'command',
   'sdk_version', 'runtime_version', 'service', 'host', 'dropped_ring_full', 'dropped_send_failed', 'send_retries',
-  'metrics_dropped', 'day',
+  'metrics_dropped', 'spooled', 'replayed', 'dropped_spool_full', 'spool_bytes', 'day',
 ] as const;
 
 export type RowTable = 'spans' | 'events' | 'metric_samples';
@@ -98,7 +98,8 @@ export function packRows(project: string, input: IngestInput, receivedAt: number
             `${number(e.swap)}\t${number(e.pid)}\t${number(e.threads)}\t${number(e.event_loop_p50)}\t${number(e.event_loop_p99)}\t` +
             `${number(e.ppid)}\t${nullable(e.command)}\t${text(input.sdkVersion)}\t${text(input.runtimeVersion)}\t` +
             `${nullable(input.service)}\t${nullable(input.host)}\t${number(e.dropped_ring_full)}\t${number(e.dropped_send_failed)}\t` +
-            `${number(e.send_retries)}\t${number(e.metrics_dropped)}\t${dayOf(e.timestamp)}\n`,
+            `${number(e.send_retries)}\t${number(e.metrics_dropped)}\t${number(e.spooled)}\t${number(e.replayed)}\t` +
+            `${number(e.dropped_spool_full)}\t${number(e.spool_bytes)}\t${dayOf(e.timestamp)}\n`,
         );
       }
       break;

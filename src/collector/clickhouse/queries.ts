@@ -31,7 +31,7 @@ const SPAN_COLUMNS =
 const SAMPLE_COLUMNS =
   'timestamp, heap_total, heap_used, rss, external, array_buffers, cpu_usage_pct, event_loop_lag, uss, pss, vms, swap, pid, ' +
   'threads, event_loop_p50, event_loop_p99, ppid, command, sdk_version, runtime_version, service, host, ' +
-  'dropped_ring_full, dropped_send_failed, send_retries, metrics_dropped';
+  'dropped_ring_full, dropped_send_failed, send_retries, metrics_dropped, spooled, replayed, dropped_spool_full, spool_bytes';
 /** One row per trace: the root's fields from the merged aggregate. */
 const MERGED_RUNS = (project: string): string =>
   `SELECT trace_id, tupleElement(r, 1) AS workflow, tupleElement(r, 3) AS status, tupleElement(r, 4) AS started_at, tupleElement(r, 5) AS duration_ms

@@ -26,7 +26,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 
-export const CLICKHOUSE_SCHEMA_VERSION = 1;
+export const CLICKHOUSE_SCHEMA_VERSION = 2;
 
 const DAY = 'toUInt32(intDiv(toUInt64(greatest(started_at, 0)), 86400000))';
 
@@ -77,6 +77,14 @@ const MIGRATIONS: ReadonlyArray<readonly string[]> = [
        day UInt32 DEFAULT toUInt32(intDiv(toUInt64(greatest(received_at, 0)), 86400000))
      ) ENGINE = ReplacingMergeTree() PARTITION BY day ORDER BY (project, batch_id)`,
   ],
+  // 2: the agent's spool (MetricsEntry fields 23-26), like SQLite's migration 7. 18.16 has no
+  // ADD COLUMN IF NOT EXISTS: a column another collector added meanwhile is taken as done.
+  [
+    'ALTER TABLE metric_samples ADD COLUMN spooled Nullable(Float64) AFTER metrics_dropped',
+    'ALTER TABLE metric_samples ADD COLUMN replayed Nullable(Float64) AFTER spooled',
+    'ALTER TABLE metric_samples ADD COLUMN dropped_spool_full Nullable(Float64) AFTER replayed',
+    'ALTER TABLE metric_samples ADD COLUMN spool_bytes Nullable(Float64) AFTER dropped_spool_full',
+  ],
 ];
 
 /** The tables retention drops partitions of; views feed some of them and hold no data. */
@@ -98,7 +106,13 @@ export async function migrateClickHouse(admin: ClickHouseClient, client: ClickHo
     );
   }
   for (let version = current + 1; version <= CLICKHOUSE_SCHEMA_VERSION; version++) {
-    for (const statement of MIGRATIONS[version - 1]!) await client.command({ query: statement });
+    for (const statement of MIGRATIONS[version - 1]!) {
+      try {
+        await client.command({ query: statement });
+      } catch (error) {
+        if (!(/ADD COLUMN/.test(statement) && /already exists/i.test((error as Error).message))) throw error;
+      }
+    }
     await client.insert({ table: 'teracron_schema', values: [{ version, applied_at: Date.now() }], format: 'JSONEachRow' });
   }
   return CLICKHOUSE_SCHEMA_VERSION - current;

@@ -95,8 +95,9 @@ export function createIngest(db: Db, now: () => number): IngestState {
     insertSample: db.prepare(
       `INSERT INTO metric_samples (project, timestamp, heap_total, heap_used, rss, external, array_buffers,
          cpu_usage_pct, event_loop_lag, uss, pss, vms, swap, pid, threads, event_loop_p50, event_loop_p99, ppid, command,
-         sdk_version, runtime_version, service, host, dropped_ring_full, dropped_send_failed, send_retries, metrics_dropped)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         sdk_version, runtime_version, service, host, dropped_ring_full, dropped_send_failed, send_retries, metrics_dropped,
+         spooled, replayed, dropped_spool_full, spool_bytes)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (project, pid, timestamp) DO NOTHING`,
     ),
   } as Omit<IngestState, 'insertBatch' | 'insertGroup'> as IngestState;
@@ -326,6 +327,7 @@ function writeSamples(state: IngestState, project: number, input: Extract<Ingest
       e.event_loop_lag, e.uss ?? null, e.pss ?? null, e.vms ?? null, e.swap ?? null, e.pid ?? null, e.threads ?? null,
       e.event_loop_p50 ?? null, e.event_loop_p99 ?? null, e.ppid ?? null, e.command ?? null, sdkVersion, runtimeVersion,
       service, host, e.dropped_ring_full ?? null, e.dropped_send_failed ?? null, e.send_retries ?? null, e.metrics_dropped ?? null,
+      e.spooled ?? null, e.replayed ?? null, e.dropped_spool_full ?? null, e.spool_bytes ?? null,
     ).changes;
   }
   return accepted;

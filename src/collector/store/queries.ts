@@ -64,7 +64,7 @@ const SPAN_COLUMNS =
 const SAMPLE_COLUMNS =
   'timestamp, heap_total, heap_used, rss, external, array_buffers, cpu_usage_pct, event_loop_lag, uss, pss, vms, swap, pid, ' +
   'threads, event_loop_p50, event_loop_p99, ppid, command, sdk_version, runtime_version, service, host, ' +
-  'dropped_ring_full, dropped_send_failed, send_retries, metrics_dropped';
+  'dropped_ring_full, dropped_send_failed, send_retries, metrics_dropped, spooled, replayed, dropped_spool_full, spool_bytes';
 const TRACE_IDS_FROM = 'SELECT trace_id FROM runs WHERE project = ? AND trace_id >= ?';
 /** Exported so a test can ask SQLite for its plan: it must be a range search of runs_trace. */
 export const TRACE_IDS_IN_RANGE = `${TRACE_IDS_FROM} AND trace_id < ?`;

@@ -186,6 +186,13 @@ const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX workflow_hours_hour ON workflow_hours (project, hour);
   `,
   fillWorkflowHours,
+  // 7: the agent's spool (MetricsEntry fields 23-26), on the sample of its own process, like 3.
+  `
+  ALTER TABLE metric_samples ADD COLUMN spooled INTEGER;
+  ALTER TABLE metric_samples ADD COLUMN replayed INTEGER;
+  ALTER TABLE metric_samples ADD COLUMN dropped_spool_full INTEGER;
+  ALTER TABLE metric_samples ADD COLUMN spool_bytes INTEGER;
+  `,
 ];
 
 /** Migration 5's aggregates, from the runs already stored, a slice of rows at a time. */
