@@ -19,6 +19,7 @@ import { http } from './http';
 import { ingest } from './ingest';
 import { loopLatency } from './loop-latency';
 import { memory } from './memory';
+import { outage } from './outage';
 import { pipeline } from './pipeline';
 import { processSample } from './process-sample';
 import { recordSpan } from './record-span';
@@ -31,7 +32,7 @@ import { machine } from './stats';
 // bench turns it on.
 process.env.TERACRON_SPOOL ??= '0';
 
-const BENCHES: Bench[] = [spanCost, recordSpan, pipeline, exit, memory, ingest, loopLatency, stalledUploads, processSample, http];
+const BENCHES: Bench[] = [spanCost, recordSpan, pipeline, exit, memory, ingest, loopLatency, stalledUploads, outage, processSample, http];
 const REPS: Record<BenchMode, number> = { smoke: 2, quick: 5, full: 15 };
 /** Lines of a failure's stack shown in the summary: the message and where it was thrown. */
 const STACK_LINES = 4;
