@@ -10,8 +10,10 @@
  * exporter inside the subject.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { BenchSkipped, summaryRows } from './harness';
@@ -64,10 +66,14 @@ function checkOpenTelemetry(): void {
 /** Runs one subject, takes its report line, then ends it: what it would do next is not measured. */
 function runSubject(system: System, phase: Phase, sink: Sink, apiKey: string, times: Times): Promise<SubjectReport> {
   const args = [SUBJECT, system, phase, '--sink', sink.url, '--idle-ms', String(times.idleMs), '--load-ms', String(times.loadMs), '--tick-ms', String(TICK_MS), '--per-tick', String(PER_TICK)];
+  // The agent as users run it: its spool on (bench/run.ts turns it off for the other benches),
+  // in a directory of this subject's own, so no other run ever replays into this sink.
+  const spoolDir = mkdtempSync(join(tmpdir(), 'teracron-bench-memory-spool-'));
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TERACRON_API_KEY: apiKey },
+    env: { ...process.env, TERACRON_API_KEY: apiKey, TERACRON_SPOOL: '1', TERACRON_SPOOL_DIR: spoolDir },
   });
+  child.on('close', () => rmSync(spoolDir, { recursive: true, force: true }));
   return new Promise<SubjectReport>((resolve, reject) => {
     let stdout = '';
     let stderr = '';

@@ -28,7 +28,8 @@ async function main(): Promise<void> {
   const deadline = recordedAt + drainMs;
   for (;;) {
     const stats = client.stats();
-    if ((stats.pending === 0 && stats.replayed >= stats.spooled) || Date.now() > deadline) break;
+    // What the spool deleted when full will never be replayed.
+    if ((stats.pending === 0 && stats.replayed + stats.droppedSpoolFull >= stats.spooled) || Date.now() > deadline) break;
     await sleep(100);
   }
   const drainedAt = Date.now();

@@ -27,9 +27,10 @@ import { spanCost } from './span-cost';
 import { stalledUploads } from './stalled-uploads';
 import { machine } from './stats';
 
-// The benches' agents ship to sinks and collectors of their own, each run with a fresh project:
-// nothing they could not send is worth keeping for a later run, so the spool is off unless a
-// bench turns it on.
+// The benches' agents ship to sinks and collectors of their own, and share the run's project:
+// a batch one bench's agent could not send would be replayed into the next bench's sink and
+// counted there. So the spool is off unless a bench turns it on (memory, with a directory per
+// subject, so its figures are the agent's as users run it; outage).
 process.env.TERACRON_SPOOL ??= '0';
 
 const BENCHES: Bench[] = [spanCost, recordSpan, pipeline, exit, memory, ingest, loopLatency, stalledUploads, outage, processSample, http];

@@ -28,6 +28,12 @@ import type { Transport } from './transport';
 
 /** How often the worker looks for spooled files it was not told about (another process's). */
 export const REPLAY_CHECK_MS = 30_000;
+/**
+ * After a replay round ended on a failure (the collector busy or gone again), the next one comes
+ * this long after, doubling up to REPLAY_CHECK_MS: a process with no live batches left would
+ * otherwise wait for the 30 s check, the only other thing that starts a round.
+ */
+export const REPLAY_RETRY_BASE_MS = 250;
 
 export interface Spooler {
   readonly store: SpoolStore;
@@ -40,6 +46,9 @@ export interface Spooler {
   mayHaveFiles: boolean;
   replaying: Promise<void> | null;
   timer: NodeJS.Timeout | null;
+  /** The next round after a failed one (REPLAY_RETRY_BASE_MS), and the failed rounds in a row. */
+  retryTimer: NodeJS.Timeout | null;
+  failedRounds: number;
   /** What was said once already (a failing directory, a full spool, a refused replay). */
   readonly said: Set<string>;
   /** Corrupt files already reported, by index into store.corrupt. */
@@ -64,6 +73,8 @@ export function createSpooler(options: { dir: string; maxBytes: number; views: R
     mayHaveFiles: true,
     replaying: null,
     timer: null,
+    retryTimer: null,
+    failedRounds: 0,
     said: new Set(),
     corruptReported: 0,
   };
@@ -74,7 +85,9 @@ export function createSpooler(options: { dir: string; maxBytes: number; views: R
 
 export function stopSpooler(spooler: Spooler): void {
   if (spooler.timer !== null) clearInterval(spooler.timer);
+  if (spooler.retryTimer !== null) clearTimeout(spooler.retryTimer);
   spooler.timer = null;
+  spooler.retryTimer = null;
 }
 
 /**
@@ -111,16 +124,30 @@ export function replaySoon(spooler: Spooler, look = false): void {
 }
 
 async function replayRound(spooler: Spooler): Promise<void> {
+  if (spooler.retryTimer !== null) clearTimeout(spooler.retryTimer);
+  spooler.retryTimer = null;
   while (!spooler.final) {
     const claimed = await spooler.store.claimOldest();
     reportCorrupt(spooler);
     if (claimed === null) {
       spooler.mayHaveFiles = false;
+      spooler.failedRounds = 0;
       spooler.views.stats[STAT_SPOOL_BYTES] = await spooler.store.size();
       return;
     }
-    if (!(await replayOne(spooler, claimed))) return;
+    if (!(await replayOne(spooler, claimed))) return retryLater(spooler);
+    spooler.failedRounds = 0;
   }
+}
+
+function retryLater(spooler: Spooler): void {
+  if (spooler.final || spooler.timer === null) return; // stopped
+  const delay = Math.min(REPLAY_CHECK_MS, REPLAY_RETRY_BASE_MS * 2 ** spooler.failedRounds++);
+  spooler.retryTimer = setTimeout(() => {
+    spooler.retryTimer = null;
+    replaySoon(spooler);
+  }, delay * (0.5 + Math.random() / 2));
+  spooler.retryTimer.unref();
 }
 
 /** Sends one claimed file; false when the endpoint is not taking batches (the round ends). */
