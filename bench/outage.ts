@@ -16,10 +16,11 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TeracronStats } from '../src/client';
 import { queryCollector, startCollectorProcess } from '../support/collector-process';
+import { freePorts } from '../support/free-ports';
 import type { CollectorProcess } from '../support/collector-process';
 import type { Bench, BenchContext, BenchRow } from './harness';
 import { benchProject, collectorDataDir } from './project';
@@ -33,29 +34,12 @@ const SCENARIOS = {
 } as const;
 type Scenario = (typeof SCENARIOS)[keyof typeof SCENARIOS][number];
 
-interface ProducerStats {
-  produced: number;
-  sent: number;
-  droppedRingFull: number;
-  droppedSendFailed: number;
-  spooled: number;
-  replayed: number;
-  droppedSpoolFull: number;
-  pending: number;
-}
+type ProducerStats = TeracronStats;
 
 interface Outcome {
   stats: ProducerStats;
   stored: number;
   drainS: number;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function runProducer(env: NodeJS.ProcessEnv): Promise<{ stats: ProducerStats; drainS: number }> {
@@ -75,7 +59,7 @@ function runProducer(env: NodeJS.ProcessEnv): Promise<{ stats: ProducerStats; dr
 
 async function runOnce({ rate, beforeS, outageS, afterS }: Scenario, spool: boolean, run: number): Promise<Outcome> {
   const project = await benchProject();
-  const port = await freePort();
+  const [port] = await freePorts(1);
   const dataDir = await collectorDataDir();
   const spoolDir = mkdtempSync(join(tmpdir(), 'teracron-bench-spool-'));
   const workflow = `outage-${run}`;

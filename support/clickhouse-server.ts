@@ -24,10 +24,9 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { freePorts } from './free-ports';
 import { waitFor } from './wait';
 
 export interface ClickHouseServer {
@@ -286,21 +285,6 @@ async function startOnce(command: ServerCommand): Promise<StartResult> {
   const exit = current.exit() ?? 'unknown';
   await stop();
   return { exit, portTaken: /already in use/i.test(output), output };
-}
-
-/** `count` distinct ports that were free a moment ago: all held open at once, so none repeats. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-    }
-    return servers.map((server) => (server.address() as AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  }
 }
 
 function configXml(dir: string, displayName: string, httpPort: number, tcpPort: number, interserverPort: number): string {

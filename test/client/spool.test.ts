@@ -8,11 +8,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import type { TeracronStats } from '../../src/client';
 import { parseSpoolName } from '../../src/worker/spool/spool-record';
+import { freePorts } from '../../support/free-ports';
 import { exitBudgetEnv, fixturePath, runFixture, runNode } from '../helpers/child';
 import type { ChildResult, NodeChild } from '../helpers/child';
 import { query, startCollectorProcess, vectorDataDir } from '../helpers/collector';
@@ -42,11 +43,7 @@ function tempDir(): string {
 
 /** A port nothing listens on (yet): the collector's, before it starts. */
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  return (await freePorts(1))[0]!;
 }
 
 async function startCollector(port: number, dataDir = vectorDataDir()): Promise<CollectorProcess> {
@@ -68,19 +65,7 @@ function appEnv(port: number, spoolDir: string, extra: Record<string, string>): 
   };
 }
 
-interface AppStats {
-  produced: number;
-  sent: number;
-  droppedRingFull: number;
-  droppedSendFailed: number;
-  spooled: number;
-  replayed: number;
-  droppedSpoolFull: number;
-  spoolBytes: number;
-  spoolCorrupt: number;
-  pending: number;
-  lastError: string | null;
-}
+type AppStats = Omit<TeracronStats, 'lastError'> & { lastError: string | null };
 
 function statsOf(result: ChildResult): AppStats & { elP99Ms: number } {
   const line = result.lines.find((l) => 'stats' in l) as { stats: AppStats; elP99Ms: number } | undefined;
