@@ -30,7 +30,7 @@ import { decodeSpan } from './records';
 import { untilDeadline } from './exit-mode';
 import { TELEMETRY_COUNTERS, deliver, dropCounted, endpointDown } from './sender';
 import { spoolBatch } from './spooler';
-import type { SenderState } from './sender';
+import type { Batch, SenderState } from './sender';
 import { refreshWallClock } from './wall-clock';
 import type { WallClock } from './wall-clock';
 
@@ -74,13 +74,15 @@ export interface BatcherState {
   spanBytes: number;
   eventBytes: number;
   readonly inFlight: Set<Promise<void>>;
+  /** The span and event batches behind `inFlight`, for the exit's spool point (spoolInFlight). */
+  readonly inFlightBatches: Set<Batch>;
   /** What batches are sealed into: one buffer per batch in flight, reused (envelope-pool.ts). */
   readonly envelopes: EnvelopePool;
   /** Takes one record; true when a batch is full and must be dispatched. */
   readonly visit: (kindAndFlags: number, pos: number) => boolean;
 }
 
-export type BatcherInit = Omit<BatcherState, 'limit' | 'saturated' | 'slotWaits' | 'spans' | 'events' | 'recordedEvents' | 'spanBytes' | 'eventBytes' | 'inFlight' | 'envelopes' | 'visit'>;
+export type BatcherInit = Omit<BatcherState, 'limit' | 'saturated' | 'slotWaits' | 'spans' | 'events' | 'recordedEvents' | 'spanBytes' | 'eventBytes' | 'inFlight' | 'inFlightBatches' | 'envelopes' | 'visit'>;
 
 export function createBatcher(init: BatcherInit): BatcherState {
   const b: BatcherState = {
@@ -94,6 +96,7 @@ export function createBatcher(init: BatcherInit): BatcherState {
     spanBytes: 0,
     eventBytes: 0,
     inFlight: new Set(),
+    inFlightBatches: new Set(),
     envelopes: createEnvelopePool(MAX_IN_FLIGHT),
     visit: (kindAndFlags, pos) => {
       const kind = kindAndFlags & 0xff;
@@ -163,7 +166,8 @@ async function waitForSlot(b: BatcherState): Promise<void> {
   if (b.inFlight.size < MAX_IN_FLIGHT) return;
   b.saturated = true;
   b.slotWaits++;
-  while (b.inFlight.size >= MAX_IN_FLIGHT && !b.sender.expired) await untilDeadline(b.sender, Promise.race(b.inFlight));
+  // The exit's spool point ends the wait too: from then on batches go to the spool, needing no slot.
+  while (b.inFlight.size >= MAX_IN_FLIGHT && !b.sender.expired && !b.sender.spoolNow) await untilDeadline(b.sender, Promise.race(b.inFlight), true);
 }
 
 /**
@@ -188,7 +192,7 @@ function whyUnsendable(s: SenderState): string | null {
 function spoolsDirectly(b: BatcherState): boolean {
   const s = b.sender;
   if (s.spooler === null) return false;
-  if (endpointDown(s)) return true;
+  if (endpointDown(s) || s.spoolNow) return true;
   return s.endpointDownSince !== null && b.inFlight.size > 0;
 }
 
@@ -239,8 +243,8 @@ async function dispatchEvents(b: BatcherState): Promise<void> {
 /** Seals the batch and hands it to the sender; the batch's buffer is free again on return. */
 async function dispatch(b: BatcherState, kind: 'trace' | 'event', batch: ItemBatch, items: number): Promise<void> {
   // The batch keeps its items while this waits: nothing writes to it until pumpAll resumes.
+  if (!spoolsDirectly(b)) await waitForSlot(b);
   const direct = spoolsDirectly(b);
-  if (!direct) await waitForSlot(b);
   const unsendable = whyUnsendable(b.sender);
   if (unsendable !== null) {
     resetItemBatch(batch);
@@ -263,7 +267,10 @@ async function dispatch(b: BatcherState, kind: 'trace' | 'event', batch: ItemBat
   }
   const { buffer, body } = sealed;
   if (direct) return spoolDirectly(b, { path: INGEST_PATHS[kind], kind, batchId, body, items }, buffer);
-  const sending: Promise<void> = deliver(b.sender, { path: INGEST_PATHS[kind], kind, batchId, body, items, counters: TELEMETRY_COUNTERS }).finally(() => {
+  const delivering: Batch = { path: INGEST_PATHS[kind], kind, batchId, body, items, counters: TELEMETRY_COUNTERS };
+  b.inFlightBatches.add(delivering);
+  const sending: Promise<void> = deliver(b.sender, delivering).finally(() => {
+    b.inFlightBatches.delete(delivering);
     // Answered or given up, retries and all: the buffer is free for another batch (unless a
     // socket may still be sending it), and back before the slot is, so the next batch finds it.
     returnEnvelopeBuffer(b.envelopes, buffer, body);
@@ -275,6 +282,28 @@ async function dispatch(b: BatcherState, kind: 'trace' | 'event', batch: ItemBat
   // waited, and the receiver sat idle at the start of an exit (and a refused connection was
   // only noticed after four batches had been sealed for nothing).
   await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/**
+ * At the exit's spool point: the batches still on the wire (or between retries) are written to
+ * the spool and counted there, so none is left pending when the process ends; a copy that
+ * reaches the collector too is stored once (batch_id). Then what the ring still holds is sealed
+ * into the spool by the next pumpAll (spoolsDirectly).
+ */
+export async function spoolInFlight(b: BatcherState): Promise<void> {
+  const spooler = b.sender.spooler;
+  if (spooler === null) return;
+  for (const batch of [...b.inFlightBatches]) {
+    if (batch.spooling !== undefined) continue;
+    const spooling: NonNullable<Batch['spooling']> = { settled: null };
+    batch.spooling = spooling;
+    const written = await spoolBatch(spooler, { path: batch.path, kind: batch.kind, batchId: batch.batchId ?? null, body: batch.body, items: batch.items });
+    if (written) continue;
+    // Not in the spool after all: counted as deliver() left it, or handed back to deliver().
+    if (spooling.settled === 'sent') addStat(b.reader.views, batch.counters.sent, batch.items);
+    else if (spooling.settled === 'unsent') dropCounted(b.sender, batch.items, batch.kind, batch.counters, 'at exit: neither sent nor taken by the spool');
+    else batch.spooling = undefined;
+  }
 }
 
 /** Writes a sealed batch to the spool without trying the endpoint; dropped and counted if it cannot be. */

@@ -31,7 +31,7 @@ import {
 import { createRingReader, pendingBytes } from '../ring/reader';
 import { setLastError } from '../ring/shared-stats';
 import { loadPublicKey } from '../wire/envelope';
-import { createBatcher, pumpAll, settle } from './batcher';
+import { createBatcher, pumpAll, settle, spoolInFlight } from './batcher';
 import type { BatcherState } from './batcher';
 import { writeStderr } from '../stderr';
 import { syncExitMode, untilDeadline } from './exit-mode';
@@ -160,8 +160,16 @@ async function runLoop(loop: LoopState): Promise<void> {
     await pumpAll(loop.batcher);
     loop.crash?.('dispatched', loop.batcher.reader);
     if (flushing) {
-      // At exit, no longer than the deadline: what is still on the wire then stays pending.
-      await untilDeadline(loop.batcher.sender, Promise.all([settle(loop.batcher), metricsDone]));
+      // At exit, no longer than the deadline: what is still on the wire then stays pending. With a
+      // spool, the budget's last slice is kept for it (exit-mode.ts): what is unsent by then, on
+      // the wire or in the ring, is spooled instead, so nothing is left pending.
+      const sender = loop.batcher.sender;
+      const work = Promise.all([settle(loop.batcher), metricsDone]);
+      await untilDeadline(sender, work, true);
+      if (sender.spoolNow && !sender.expired) {
+        await untilDeadline(sender, spoolInFlight(loop.batcher).then(() => pumpAll(loop.batcher)));
+        await untilDeadline(sender, work);
+      }
       for (const resolve of waiters) resolve();
       Atomics.store(ctrl, FLUSH_DONE, syncRequest);
       Atomics.notify(ctrl, FLUSH_DONE);

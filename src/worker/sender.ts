@@ -33,8 +33,14 @@ export interface SenderState {
   /** The deadline has passed: nothing more is attempted, what is left is counted as dropped. */
   expired: boolean;
   expiryTimer: NodeJS.Timeout | null;
-  /** Called when the deadline passes (exit-mode.ts `untilDeadline`). */
-  readonly expiryWaiters: Set<() => void>;
+  /** Called when the deadline passes (exit-mode.ts `untilDeadline`), and at the spool point. */
+  readonly expiryWaiters: Set<(reason: 'expired' | 'spool') => void>;
+  /**
+   * With a spool, while final: from this moment (a slice of the budget before the deadline) what
+   * is still unsent goes to the spool instead (exit-mode.ts). `spoolNow` once it has come.
+   */
+  spoolNow: boolean;
+  spoolTimer: NodeJS.Timeout | null;
   /** Connection failures since this exit began (see EXIT_CONNECT_RETRIES), and the last one's text. */
   exitConnectFailures: number;
   lastConnectFailure: string;
@@ -60,6 +66,8 @@ export function createSender(init: Pick<SenderState, 'views' | 'transport' | 'ma
     expired: false,
     expiryTimer: null,
     expiryWaiters: new Set(),
+    spoolNow: false,
+    spoolTimer: null,
     exitConnectFailures: 0,
     lastConnectFailure: '',
     reported: new Set(),
@@ -98,6 +106,12 @@ export const TELEMETRY_COUNTERS: ItemCounters = { sent: STAT_SENT, dropped: STAT
 export const METRICS_COUNTERS: ItemCounters = { sent: STAT_METRICS_SENT, dropped: STAT_METRICS_DROPPED, rejected: -1 };
 
 export interface Batch {
+  /**
+   * Set while a copy of this batch is written to the spool at exit (batcher.ts `spoolInFlight`):
+   * its outcome is then counted there, so deliver() counts nothing more and stops; `settled`
+   * says how it stopped (a 2xx, or not sent), for when the copy could not be written after all.
+   */
+  spooling?: { settled: 'sent' | 'unsent' | null };
   path: string;
   kind: string;
   /** The batch_id sealed inside, when known: said in the spool file, for people reading it. */
@@ -109,6 +123,10 @@ export interface Batch {
 
 export async function deliver(s: SenderState, batch: Batch): Promise<void> {
   for (let attempt = 1; ; attempt++) {
+    if (batch.spooling !== undefined) {
+      batch.spooling.settled = 'unsent';
+      return;
+    }
     if (s.expired) {
       if (attempt === 1) {
         if (await spooled(s, batch)) return;
@@ -120,6 +138,12 @@ export async function deliver(s: SenderState, batch: Batch): Promise<void> {
     let failure: string;
     try {
       result = await s.transport.post(batch.path, batch.body);
+      // Read again after the await: the exit may have taken a copy for the spool meanwhile.
+      const spooling = spoolingOf(batch);
+      if (spooling !== undefined) {
+        spooling.settled = result.status >= 200 && result.status < 300 ? 'sent' : 'unsent';
+        return;
+      }
       if (result.status >= 200 && result.status < 300) {
         s.endpointDownSince = null;
         // The endpoint answers again: what waits in the spool can go.
@@ -136,6 +160,11 @@ export async function deliver(s: SenderState, batch: Batch): Promise<void> {
         return;
       }
     } catch (err) {
+      const spooling = spoolingOf(batch);
+      if (spooling !== undefined) {
+        spooling.settled = 'unsent';
+        return;
+      }
       failure = `${batch.path} could not be reached: ${describeNetworkError(err, s.transport.baseUrl)}`;
       // Nothing listens there (or the host is unreachable): down now, not after the retries.
       if (isConnectFailure(err)) s.endpointDownSince ??= sharedNow();
@@ -160,6 +189,10 @@ export async function deliver(s: SenderState, batch: Batch): Promise<void> {
     // An exit backoff is short and fits before the deadline; a normal one wakes when the exit begins.
     await sleep(delay, s.final ? null : s.finalSignal.signal);
   }
+}
+
+function spoolingOf(batch: Batch): Batch['spooling'] {
+  return batch.spooling;
 }
 
 /** While exiting, the endpoint refused more connections than EXIT_CONNECT_RETRIES allows for. */

@@ -8,6 +8,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -107,6 +109,42 @@ test('an application that exits while the collector is down keeps its spans in t
   assert.equal(statsOf(second).replayed, before.produced);
   assert.deepEqual(spoolFiles(spool), []);
   assert.equal(await runsOf(collector, 'exit-then-replay'), before.produced);
+});
+
+test('batches still unanswered when the exit budget runs out are spooled, not left pending, and the next run sends them', async () => {
+  // A collector that takes connections and requests and never answers.
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', () => {});
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const silentPort = (silent.address() as { port: number }).port;
+  const spool = join(tempDir(), 'spool');
+  try {
+    const budgetMs = 3000;
+    const first = await runFixture('spool-app', appEnv(silentPort, spool, {
+      RATE: '20000', DURATION_MS: '300', WORKFLOW: 'unanswered', END: 'exit', TERACRON_EXIT_TIMEOUT_MS: String(budgetMs), TERACRON_TIMEOUT: '30',
+    }), 60_000);
+    assert.equal(first.code, 0, first.stderr);
+    const stats = statsOf(first);
+    assert.ok(stats.produced > 1000, JSON.stringify(stats));
+    assert.deepEqual([stats.sent, stats.droppedSendFailed, stats.pending], [0, 0, 0], JSON.stringify(stats));
+    assert.equal(stats.spooled, stats.produced);
+    assert.equal(spoolFiles(spool).reduce((sum, f) => sum + f.items, 0), stats.produced);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
+
+  const port = await freePort();
+  const collector = await startCollector(port);
+  const produced = spoolFiles(spool).reduce((sum, f) => sum + f.items, 0);
+  const second = await runFixture('spool-app', appEnv(port, spool, { END: 'replay', REPLAYED: String(produced), WAIT_MS: '60000' }), 90_000);
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(statsOf(second).replayed, produced);
+  assert.equal(await runsOf(collector, 'unanswered'), produced);
 });
 
 test('a 30 s collector outage while the application records 20,000 spans/s: every span is stored once, none dropped, and the ring never fills', async (t) => {
