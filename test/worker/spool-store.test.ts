@@ -131,6 +131,21 @@ test('at its size limit the spool deletes the oldest files and reports exactly w
   assert.deepEqual(left, [12, 13, 14]);
 });
 
+test('writes started together still keep the spool under its limit, and what they deleted adds up exactly', async () => {
+  const dir = tempDir();
+  const recordBytes = encodeSpoolRecord(entry(0)).length;
+  // Room for four (batch ids from 10 on are a byte longer).
+  const store = new SpoolStore({ dir, maxBytes: recordBytes * 4 + 8, now: ticking() });
+  // Not awaited one by one: the agent's worker spools several batches at once at exit.
+  const results = await Promise.all(Array.from({ length: 12 }, (_, n) => store.write(entry(n))));
+  assert.ok(results.every((r) => r.ok));
+  const evictedItems = results.reduce((sum, r) => sum + r.evicted.items.trace, 0);
+  const left = readdirSync(dir).map((f) => parseSpoolName(f)!.items);
+  assert.equal(left.length, 4);
+  assert.equal(evictedItems + left.reduce((a, b) => a + b, 0), Array.from({ length: 12 }, (_, n) => 10 + n).reduce((a, b) => a + b, 0));
+  assert.ok((await store.size()) <= recordBytes * 4 + 8);
+});
+
 test('a batch larger than the whole spool is refused with the sizes, and nothing is deleted for it', async () => {
   const dir = tempDir();
   const store = new SpoolStore({ dir, maxBytes: 5000, now: ticking() });

@@ -80,6 +80,8 @@ export class SpoolStore {
   /** Bytes in the directory as of the last listing plus this store's writes since; null: list again. */
   #knownBytes: number | null = null;
   #writesSinceListing = 0;
+  /** The last write queued: each waits for the one before (#writeFile never rejects). */
+  #writing: Promise<unknown> = Promise.resolve();
   /** Files moved aside since this store was made. */
   readonly corrupt: CorruptFile[] = [];
 
@@ -95,15 +97,26 @@ export class SpoolStore {
     return this.#knownBytes;
   }
 
-  /** Writes one sealed batch, deleting the oldest files first if it would not fit. */
-  async write(entry: SpoolEntry): Promise<SpoolWriteResult> {
-    const evicted: Evicted = { files: 0, bytes: 0, items: { trace: 0, event: 0, metrics: 0 } };
+  /**
+   * Writes one sealed batch, deleting the oldest files first if it would not fit. The batch is
+   * copied before this returns (its buffer may be reused at once); the writes themselves go one
+   * at a time, so that each makes room knowing what the ones before it wrote (two at once each
+   * made room for itself alone and together passed maxBytes).
+   */
+  write(entry: SpoolEntry): Promise<SpoolWriteResult> {
     const bytes = encodeSpoolRecord(entry);
+    const name = spoolFileName(this.#now(), this.#pid, this.#seq, entry.kind, entry.items);
+    const temporary = join(this.dir, `.tmp-${this.#pid}-${this.#token}-${this.#seq++}`);
+    const written = this.#writing.then(() => this.#writeFile(bytes, name, temporary));
+    this.#writing = written;
+    return written;
+  }
+
+  async #writeFile(bytes: Buffer, name: string, temporary: string): Promise<SpoolWriteResult> {
+    const evicted: Evicted = { files: 0, bytes: 0, items: { trace: 0, event: 0, metrics: 0 } };
     if (bytes.length > this.maxBytes) {
       return { ok: false, why: `the batch (${bytes.length} bytes) is larger than the whole spool may be (spoolMaxBytes ${this.maxBytes})`, evicted };
     }
-    const temporary = join(this.dir, `.tmp-${this.#pid}-${this.#token}-${this.#seq}`);
-    const name = spoolFileName(this.#now(), this.#pid, this.#seq++, entry.kind, entry.items);
     try {
       await this.#ensureDir();
       await this.#makeRoom(bytes.length, evicted);
