@@ -28,7 +28,7 @@ import { nativeGcmSeal } from './native-seal';
 import { encodeEvent, encodeSpan } from './record-encoder';
 import { decodeSpan } from './records';
 import { untilDeadline } from './exit-mode';
-import { TELEMETRY_COUNTERS, deliver, dropCounted, endpointDown } from './sender';
+import { TELEMETRY_COUNTERS, deliver, dropCounted, endpointDown, spoolOrDrop } from './sender';
 import { spoolBatch } from './spooler';
 import type { Batch, SenderState } from './sender';
 import { refreshWallClock } from './wall-clock';
@@ -193,7 +193,7 @@ function spoolsDirectly(b: BatcherState): boolean {
   const s = b.sender;
   if (s.spooler === null) return false;
   if (endpointDown(s) || s.spoolNow) return true;
-  return s.endpointDownSince !== null && b.inFlight.size > 0;
+  return s.knownDown && b.inFlight.size > 0;
 }
 
 /**
@@ -266,8 +266,16 @@ async function dispatch(b: BatcherState, kind: 'trace' | 'event', batch: ItemBat
     resetItemBatch(batch);
   }
   const { buffer, body } = sealed;
-  if (direct) return spoolDirectly(b, { path: INGEST_PATHS[kind], kind, batchId, body, items }, buffer);
   const delivering: Batch = { path: INGEST_PATHS[kind], kind, batchId, body, items, counters: TELEMETRY_COUNTERS };
+  if (direct) {
+    try {
+      await spoolOrDrop(b.sender, delivering, 'unsent: the endpoint is down and the spool could not take them');
+    } finally {
+      // Never posted, so nothing can be sending it.
+      returnEnvelopeBuffer(b.envelopes, buffer, body);
+    }
+    return;
+  }
   b.inFlightBatches.add(delivering);
   const sending: Promise<void> = deliver(b.sender, delivering).finally(() => {
     b.inFlightBatches.delete(delivering);
@@ -303,18 +311,6 @@ export async function spoolInFlight(b: BatcherState): Promise<void> {
     if (spooling.settled === 'sent') addStat(b.reader.views, batch.counters.sent, batch.items);
     else if (spooling.settled === 'unsent') dropCounted(b.sender, batch.items, batch.kind, batch.counters, 'at exit: neither sent nor taken by the spool');
     else batch.spooling = undefined;
-  }
-}
-
-/** Writes a sealed batch to the spool without trying the endpoint; dropped and counted if it cannot be. */
-async function spoolDirectly(b: BatcherState, batch: { path: string; kind: 'trace' | 'event'; batchId: string; body: Buffer; items: number }, buffer: Buffer): Promise<void> {
-  try {
-    if (!(await spoolBatch(b.sender.spooler!, batch))) {
-      dropCounted(b.sender, batch.items, batch.kind, TELEMETRY_COUNTERS, 'unsent: the endpoint is down and the spool could not take them');
-    }
-  } finally {
-    // Never posted, so nothing can be sending it.
-    returnEnvelopeBuffer(b.envelopes, buffer, batch.body);
   }
 }
 

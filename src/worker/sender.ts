@@ -50,16 +50,16 @@ export interface SenderState {
   readonly spooler: Spooler | null;
   /**
    * The endpoint is known to be down: a connection to it failed, or a batch used up its retries,
-   * and none was delivered since. While it is, the batcher spools a filling ring without trying.
+   * and none was delivered since. While it is, the batcher spools batches without trying them.
    */
-  endpointDownSince: number | null;
+  knownDown: boolean;
 }
 
 export function createSender(init: Pick<SenderState, 'views' | 'transport' | 'maxAttempts' | 'debug'> & { spooler?: Spooler | null }): SenderState {
   return {
     ...init,
     spooler: init.spooler ?? null,
-    endpointDownSince: null,
+    knownDown: false,
     final: false,
     finalSignal: new AbortController(),
     deadline: Number.POSITIVE_INFINITY,
@@ -128,10 +128,7 @@ export async function deliver(s: SenderState, batch: Batch): Promise<void> {
       return;
     }
     if (s.expired) {
-      if (attempt === 1) {
-        if (await spooled(s, batch)) return;
-        return dropCounted(s, batch.items, batch.kind, batch.counters, 'before they were sent: the exit budget ran out');
-      }
+      if (attempt === 1) return spoolOrDrop(s, batch, 'before they were sent: the exit budget ran out');
       return giveUp(s, batch, attempt - 1, 'the exit budget ran out before another attempt');
     }
     let result: PostResult | null = null;
@@ -145,7 +142,7 @@ export async function deliver(s: SenderState, batch: Batch): Promise<void> {
         return;
       }
       if (result.status >= 200 && result.status < 300) {
-        s.endpointDownSince = null;
+        s.knownDown = false;
         // The endpoint answers again: what waits in the spool can go.
         if (s.spooler?.mayHaveFiles === true) replaySoon(s.spooler);
         addStat(s.views, batch.counters.sent, batch.items);
@@ -167,7 +164,7 @@ export async function deliver(s: SenderState, batch: Batch): Promise<void> {
       }
       failure = `${batch.path} could not be reached: ${describeNetworkError(err, s.transport.baseUrl)}`;
       // Nothing listens there (or the host is unreachable): down now, not after the retries.
-      if (isConnectFailure(err)) s.endpointDownSince ??= sharedNow();
+      if (isConnectFailure(err)) s.knownDown = true;
       if (s.final && isConnectFailure(err)) {
         s.exitConnectFailures++;
         s.lastConnectFailure = failure;
@@ -221,18 +218,22 @@ export function exitBackoffDelay(attempt: number): number {
  * and it takes the batch; else it is dropped, counted, and said once on stderr.
  */
 async function giveUp(s: SenderState, batch: Batch, attempts: number, failure: string): Promise<void> {
-  s.endpointDownSince ??= sharedNow();
-  if (await spooled(s, batch)) return;
-  dropCounted(s, batch.items, batch.kind, batch.counters, `after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${failure}`, false);
+  s.knownDown = true;
+  // The endpoint's own words are already the last error.
+  await spoolOrDrop(s, batch, `after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${failure}`, false);
 }
 
 /**
- * Spans and events go to the spool; process-metrics snapshots do not (they describe a moment,
- * and are counted apart from what the application produced).
+ * A sealed batch that will not be sent now: to the spool when there is one and it takes the
+ * batch, else dropped and counted (dropCounted). Spans and events go to the spool; process-metrics
+ * snapshots do not (they describe a moment, and are counted apart from what the application
+ * produced).
  */
-async function spooled(s: SenderState, batch: Batch): Promise<boolean> {
-  if (s.spooler === null || batch.counters !== TELEMETRY_COUNTERS) return false;
-  return spoolBatch(s.spooler, { path: batch.path, kind: batch.kind, batchId: batch.batchId ?? null, body: batch.body, items: batch.items });
+export async function spoolOrDrop(s: SenderState, batch: Batch, why: string, recordAsLastError = true): Promise<void> {
+  if (s.spooler !== null && batch.counters === TELEMETRY_COUNTERS) {
+    if (await spoolBatch(s.spooler, { path: batch.path, kind: batch.kind, batchId: batch.batchId ?? null, body: batch.body, items: batch.items })) return;
+  }
+  dropCounted(s, batch.items, batch.kind, batch.counters, why, recordAsLastError);
 }
 
 /**
