@@ -20,7 +20,6 @@ export function syncExitMode(s: SenderState, views: RingViews): void {
   if (final) {
     if (!s.final) {
       s.final = true;
-      if (s.spooler !== null) s.spooler.final = true;
       s.exitConnectFailures = 0;
       // Retries sleeping a normal backoff wake and try again now.
       s.finalSignal.abort();
@@ -29,7 +28,6 @@ export function syncExitMode(s: SenderState, views: RingViews): void {
     if (deadline !== s.deadline) armDeadline(s, deadline);
   } else if (s.final) {
     s.final = false;
-    if (s.spooler !== null) s.spooler.final = false;
     s.finalSignal = new AbortController();
     disarmDeadline(s);
   }

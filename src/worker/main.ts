@@ -96,7 +96,8 @@ function start(config: WorkerInit): LoopState {
     connections: 8,
   });
   const publicKey = loadPublicKey(config.publicKeyPem);
-  const spooler = config.spool === null ? null : createSpooler({ ...config.spool, views: reader.views, transport, debug: config.debug });
+  // The spooler asks the sender (made below, in the batcher) whether the process exits.
+  const spooler = config.spool === null ? null : createSpooler({ ...config.spool, views: reader.views, transport, debug: config.debug, exiting: () => batcher.sender.final });
   const batcher = createBatcher({
     reader,
     clock: createWallClock(config.producerOrigin),

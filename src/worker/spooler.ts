@@ -40,8 +40,8 @@ export interface Spooler {
   readonly views: RingViews;
   readonly transport: Transport;
   readonly debug: boolean;
-  /** Set while the process exits: no replay starts or continues. */
-  final: boolean;
+  /** True while the process exits (the sender's `final`): no replay starts or continues. */
+  readonly exiting: () => boolean;
   /** Files may be waiting: this process spooled, or has not looked yet. */
   mayHaveFiles: boolean;
   replaying: Promise<void> | null;
@@ -63,13 +63,13 @@ export interface SpoolableBatch {
   items: number;
 }
 
-export function createSpooler(options: { dir: string; maxBytes: number; views: RingViews; transport: Transport; debug: boolean }): Spooler {
+export function createSpooler(options: { dir: string; maxBytes: number; views: RingViews; transport: Transport; debug: boolean; exiting: () => boolean }): Spooler {
   const spooler: Spooler = {
     store: new SpoolStore({ dir: options.dir, maxBytes: options.maxBytes }),
     views: options.views,
     transport: options.transport,
     debug: options.debug,
-    final: false,
+    exiting: options.exiting,
     mayHaveFiles: true,
     replaying: null,
     timer: null,
@@ -115,7 +115,7 @@ export async function spoolBatch(spooler: Spooler, batch: SpoolableBatch): Promi
 
 /** Starts a replay round unless one runs, the process exits, or nothing may be waiting. */
 export function replaySoon(spooler: Spooler, look = false): void {
-  if (spooler.replaying !== null || spooler.final || !(spooler.mayHaveFiles || look)) return;
+  if (spooler.replaying !== null || spooler.exiting() || !(spooler.mayHaveFiles || look)) return;
   spooler.replaying = replayRound(spooler)
     .catch((err: unknown) => sayOnce(spooler, 'replay', `replaying the spool ${spooler.store.dir} failed: ${err instanceof Error ? err.message : String(err)}`))
     .finally(() => {
@@ -126,7 +126,7 @@ export function replaySoon(spooler: Spooler, look = false): void {
 async function replayRound(spooler: Spooler): Promise<void> {
   if (spooler.retryTimer !== null) clearTimeout(spooler.retryTimer);
   spooler.retryTimer = null;
-  while (!spooler.final) {
+  while (!spooler.exiting()) {
     const claimed = await spooler.store.claimOldest();
     reportCorrupt(spooler);
     if (claimed === null) {
@@ -141,7 +141,7 @@ async function replayRound(spooler: Spooler): Promise<void> {
 }
 
 function retryLater(spooler: Spooler): void {
-  if (spooler.final || spooler.timer === null) return; // stopped
+  if (spooler.exiting() || spooler.timer === null) return; // stopped
   const delay = Math.min(REPLAY_CHECK_MS, REPLAY_RETRY_BASE_MS * 2 ** spooler.failedRounds++);
   spooler.retryTimer = setTimeout(() => {
     spooler.retryTimer = null;
