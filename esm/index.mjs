@@ -27,5 +27,6 @@ export const {
   recordServerError,
   event,
   isSampled,
+  log,
 } = teracron;
 export default teracron;

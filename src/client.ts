@@ -26,11 +26,16 @@ import { writeStderr } from './stderr';
 import { startMainThreadSampler } from './metrics/main-thread-sampler';
 import type { MainThreadSampler } from './metrics/main-thread-sampler';
 import { activateTracer, deactivateTracer } from './tracing/tracer';
+import { activateLogs, deactivateLogs } from './logs/log-state';
+import { installConsoleCapture } from './logs/console-capture';
+import type { ConsoleCapture } from './logs/console-capture';
+import { installCrashCapture } from './logs/crash-capture';
+import type { CrashCapture } from './logs/crash-capture';
 import { SDK_NAME, SDK_VERSION, USER_AGENT } from './version';
 import type { WorkerInit, WorkerMessage } from './worker/protocol';
 
 export interface TeracronStats {
-  /** Spans and events handed to the recorder. */
+  /** Spans, events and logs handed to the recorder. */
   produced: number;
   /** Accepted by the endpoint (2xx). */
   sent: number;
@@ -140,6 +145,8 @@ export class TeracronClient {
   #worker: WorkerSupervisor | null = null;
   #hooks: ExitHooks | null = null;
   #mainSampler: MainThreadSampler | null = null;
+  #crashCapture: CrashCapture | null = null;
+  #consoleCapture: ConsoleCapture | null = null;
   #droppedNotRunning = 0;
   #stopping: Promise<void> | null = null;
 
@@ -186,6 +193,9 @@ export class TeracronClient {
     this.#state = 'running';
     this.#live = this.#recorder;
     if (config.tracingEnabled) activateTracer(this.#recorder, config);
+    activateLogs(this.#recorder, config.logLevel, config.tracingScrubber);
+    this.#crashCapture = installCrashCapture();
+    if (config.captureConsole) this.#consoleCapture = installConsoleCapture();
     if (config.debug) writeStderr(`started: project ${config.slug}, endpoint ${config.baseUrl}, service ${config.service}`);
     return this;
   }
@@ -228,7 +238,7 @@ export class TeracronClient {
     }
     this.#state = 'stopping';
     this.#live = null;
-    deactivateTracer(this.#recorder!);
+    this.#stopRecording();
     this.#hooks?.remove();
     // One last reading of heap and event loop for the worker's final sample.
     this.#mainSampler?.sample();
@@ -259,9 +269,19 @@ export class TeracronClient {
    */
   #workerGone(): void {
     this.#live = null;
-    deactivateTracer(this.#recorder!);
+    this.#stopRecording();
     this.#hooks?.remove();
     this.#mainSampler?.stop();
+  }
+
+  /** Spans, events and logs are no longer recorded: the tracer, logs and their captures stand down. */
+  #stopRecording(): void {
+    deactivateTracer(this.#recorder!);
+    deactivateLogs(this.#recorder!);
+    this.#crashCapture?.remove();
+    this.#crashCapture = null;
+    this.#consoleCapture?.remove();
+    this.#consoleCapture = null;
   }
 
   stats(): TeracronStats {

@@ -19,3 +19,6 @@ export { setServerRoute, recordServerError } from './http/request-span';
 export { event } from './tracing/event';
 export type { EventOptions } from './tracing/event';
 export { isSampled } from './tracing/sampling';
+export { log } from './logs/log';
+export type { Log, LogMethod, LogOptions } from './logs/log';
+export type { LogLevel } from './config/options';

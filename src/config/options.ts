@@ -164,4 +164,19 @@ export interface TeracronOptions {
    * `TERACRON_SPOOL_MAX_BYTES`. Default 268435456 (256 MiB).
    */
   spoolMaxBytes?: number;
+
+  /**
+   * This project's addition: logs below this level are not recorded (`log.*`, console capture,
+   * crashes): debug, info, warn, error or fatal. Env: `TERACRON_LOG_LEVEL`. Default info.
+   */
+  logLevel?: LogLevel;
+
+  /**
+   * This project's addition: console.debug/log/info/warn/error/trace calls are also recorded as
+   * logs (module "console"); what they print is unchanged. Env: `TERACRON_CAPTURE_CONSOLE=1`.
+   * Default false.
+   */
+  captureConsole?: boolean;
 }
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';

@@ -15,7 +15,7 @@ import { DEFAULT_DOMAIN, parseDomain } from './domain';
 import { unknownEnvWarnings } from './env-names';
 import { parseNumberText, pick, readBoolean, readChoice, readNumber, readString, show, where } from './env';
 import type { Env, NumberRule } from './env';
-import type { TeracronOptions, TracingScrubber, WireFormat } from './options';
+import type { LogLevel, TeracronOptions, TracingScrubber, WireFormat } from './options';
 
 export interface TeracronConfig {
   readonly apiKey: string;
@@ -51,6 +51,10 @@ export interface TeracronConfig {
   /** Where undeliverable batches are kept (spool-dir.ts); null when the spool is off. */
   readonly spoolDir: string | null;
   readonly spoolMaxBytes: number;
+  /** Logs below this level are not recorded (`log.debug` and friends, console capture, crashes). */
+  readonly logLevel: LogLevel;
+  /** console.* calls are also recorded as logs (console-capture.ts). */
+  readonly captureConsole: boolean;
   /** Values that were clamped or rounded, and ignored options, for the caller to print. */
   readonly warnings: readonly string[];
 }
@@ -59,6 +63,7 @@ export const DEFAULT_SERVICE = 'node-app';
 export const DEFAULT_ENVIRONMENT = 'production';
 export const DEFAULT_HTTP_WORKFLOW = 'http';
 export const WIRE_FORMATS: readonly WireFormat[] = ['json', 'msgpack'];
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'fatal'];
 
 export const NUMBER_RULES = {
   intervalS: { option: 'intervalS', env: 'TERACRON_INTERVAL', fallback: 10, min: 5, max: 300, unit: 'seconds' },
@@ -80,7 +85,7 @@ const KNOWN_OPTIONS: Record<keyof TeracronOptions, true> = {
   debug: true, targetPid: true, monitorChildren: true, metricsEnabled: true, tracingEnabled: true, traceBatchSize: true, traceFlushInterval: true,
   traceSampleRate: true, tracingScrubber: true, traceEmitEvents: true, service: true, environment: true, httpWorkflow: true,
   wireFormat: true, caFile: true, exitTimeoutMs: true, ringBytes: true, maxSendAttempts: true,
-  spool: true, spoolDir: true, spoolMaxBytes: true,
+  spool: true, spoolDir: true, spoolMaxBytes: true, logLevel: true, captureConsole: true,
 };
 
 export function resolveConfig(options: TeracronOptions = {}, env: Env = process.env): TeracronConfig {
@@ -134,6 +139,8 @@ export function resolveConfig(options: TeracronOptions = {}, env: Env = process.
       ? (readString('spoolDir', options.spoolDir, 'TERACRON_SPOOL_DIR', env)?.value ?? defaultSpoolDir(key.slug, env))
       : null,
     spoolMaxBytes: number(NUMBER_RULES.spoolMaxBytes, options.spoolMaxBytes),
+    logLevel: readChoice('logLevel', options.logLevel, 'TERACRON_LOG_LEVEL', env, LOG_LEVELS, 'info'),
+    captureConsole: readBoolean('captureConsole', options.captureConsole, 'TERACRON_CAPTURE_CONSOLE', env, false),
     warnings: Object.freeze(warnings),
   });
 }

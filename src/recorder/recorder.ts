@@ -9,6 +9,8 @@ import { createRingWriter } from '../ring/writer';
 import type { RingWriter } from '../ring/writer';
 import { writeEvent } from './event-writer';
 import type { EventFields } from './event-writer';
+import { writeLog } from './log-writer';
+import type { LogFields } from './log-writer';
 import { copyId, fillRandomId, idWordsFrom } from './ids';
 import { writeSpan } from './span-writer';
 import type { SpanFields } from './span-writer';
@@ -144,6 +146,13 @@ export function recordEventFields(rec: Recorder, event: EventFields): boolean {
   return false;
 }
 
+export function recordLogFields(rec: Recorder, log: LogFields): boolean {
+  rec.produced++;
+  if (writeLog(rec.writer, log)) return true;
+  countFull(rec);
+  return false;
+}
+
 export function recordEventInput(rec: Recorder, input: EventInput): boolean {
   if (input.name === undefined || input.name === null || String(input.name) === '') {
     writeStderrOnce('event-name', 'recordEvent() needs a non-empty name; events without one are not recorded.');
@@ -175,7 +184,7 @@ function countFull(rec: Recorder): void {
   publishRingFull(rec.writer.views, rec.droppedRingFull);
   writeStderrOnce(
     'ring-full',
-    `the telemetry buffer (${rec.writer.views.capacity} bytes) is full, so new spans and events are being dropped; ` +
+    `the telemetry buffer (${rec.writer.views.capacity} bytes) is full, so new spans, events and logs are being dropped; ` +
       'they are counted in stats().droppedRingFull. Raise ringBytes / TERACRON_RING_BYTES, or check that the endpoint keeps up.',
   );
 }

@@ -64,6 +64,20 @@
  *   56  time              float64, performance.now() of the producer (ms), or unix ms
  *   64  [message: inline string][metadata: int32 count, entries]
  *
+ * LOG record:
+ *
+ *   0   header            flags: level (3 bits: LOG_LEVEL_*) | HAS_TRACE | HAS_SPAN | HAS_MODULE
+ *                         | HAS_ERROR | HAS_STACK | HAS_EXTRA | WALL_CLOCK (time is unix ms)
+ *   8   trace id          16 bytes
+ *   24  span id           16 bytes
+ *   40  module            int32 string id (or -1)
+ *   44  (unused)
+ *   48  time              float64, performance.now() of the producer (ms), or unix ms
+ *   56  [message: inline string]
+ *       [error type: inline string][error message: inline string]    when HAS_ERROR
+ *       [stack: inline string]                                        when HAS_STACK
+ *       [extra: int32 count, entries]                                 when HAS_EXTRA
+ *
  * A metadata entry is `[key string id int32][tag int32][value]` where the value is an inline
  * string (TAG_STRING), a float64 aligned to 8 bytes (TAG_NUMBER), or nothing (TAG_TRUE/TAG_FALSE).
  */
@@ -184,6 +198,7 @@ export const KIND_STRING = 2;
 export const KIND_STRINGS_RESET = 3;
 export const KIND_SPAN = 4;
 export const KIND_EVENT = 5;
+export const KIND_LOG = 6;
 
 /** Span flags (bits 8-31 of header word 1). Status occupies bits 8-9. */
 export const STATUS_SHIFT = 8;
@@ -203,6 +218,25 @@ export const EVENT_HAS_MESSAGE = 1 << 10;
 export const EVENT_HAS_METADATA = 1 << 11;
 export const EVENT_HAS_WORKFLOW = 1 << 12;
 export const EVENT_WALL_CLOCK = 1 << 13;
+
+/** Log flags: the level in bits 8-10 (index into LOG_LEVEL_NAMES), then presence bits. */
+export const LOG_LEVEL_SHIFT = 8;
+export const LOG_LEVEL_MASK = 0b111 << LOG_LEVEL_SHIFT;
+export const LOG_LEVEL_NAMES = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
+export const LOG_HAS_TRACE = 1 << 11;
+export const LOG_HAS_SPAN = 1 << 12;
+export const LOG_HAS_MODULE = 1 << 13;
+export const LOG_HAS_ERROR = 1 << 14;
+export const LOG_HAS_STACK = 1 << 15;
+export const LOG_HAS_EXTRA = 1 << 16;
+export const LOG_WALL_CLOCK = 1 << 17;
+
+/** Byte offsets inside a LOG record. */
+export const LOG_TRACE_ID = 8;
+export const LOG_SPAN_ID = 24;
+export const LOG_MODULE = 40;
+export const LOG_TIME = 48;
+export const LOG_FIXED_BYTES = 56;
 
 /** Byte offsets inside a SPAN record. */
 export const SPAN_TRACE_ID = 8;
@@ -239,6 +273,9 @@ export const MAX_ERROR_MESSAGE_CHARS = 1024;
 export const MAX_ERROR_TYPE_CHARS = 256;
 export const MAX_NAME_CHARS = 256;
 export const MAX_SEVERITY_CHARS = 32;
+/** Log limits (the collector's checkLog): message and error message 8192, stack 16384. */
+export const MAX_LOG_MESSAGE_CHARS = 8192;
+export const MAX_LOG_STACK_CHARS = 16_384;
 
 /** The smallest ring; a record that cannot fit in the free space is dropped and counted. */
 export const MIN_RING_BYTES = 4096;

@@ -11,7 +11,7 @@
  * its whole length: 6,400 of 100,000 spans in 80 s against an endpoint answering after 5 s.)
  */
 import type { KeyObject } from 'node:crypto';
-import { HEAD, KIND_EVENT, KIND_SPAN, STAT_DROPPED_SEND } from '../ring/layout';
+import { HEAD, KIND_EVENT, KIND_LOG, KIND_SPAN, STAT_DROPPED_SEND } from '../ring/layout';
 import { drainRecords, pendingBytes } from '../ring/reader';
 import type { RingReader } from '../ring/reader';
 import { addStat, setLastError } from '../ring/shared-stats';
@@ -27,6 +27,8 @@ import { lifecycleEvents } from './lifecycle-events';
 import { nativeGcmSeal } from './native-seal';
 import { encodeEvent, encodeSpan } from './record-encoder';
 import { decodeSpan } from './records';
+import { appPaths, decodeLog } from './log-records';
+import type { AppPaths } from './log-records';
 import { untilDeadline } from './exit-mode';
 import { TELEMETRY_COUNTERS, deliver, dropCounted, endpointDown, spoolOrDrop } from './sender';
 import { spoolBatch } from './spooler';
@@ -57,6 +59,8 @@ export interface BatcherState {
   readonly format: WireFormat;
   readonly batchSize: number;
   readonly emitLifecycleEvents: boolean;
+  /** What log stacks' file paths are made relative to (log-records.ts). */
+  readonly appPaths: AppPaths;
   /** Items per batch for the batches being filled: batchSize, or BACKLOG_BATCH_ITEMS once behind. */
   limit: number;
   /**
@@ -69,10 +73,12 @@ export interface BatcherState {
   /** The batches being written, straight from the records (record-encoder.ts). */
   readonly spans: ItemBatch;
   readonly events: ItemBatch;
+  readonly logs: ItemBatch;
   /** Of `events`, those recorded by the application (the rest are lifecycle events made here). */
   recordedEvents: number;
   spanBytes: number;
   eventBytes: number;
+  logBytes: number;
   readonly inFlight: Set<Promise<void>>;
   /** The span and event batches behind `inFlight`, for the exit's spool point (spoolInFlight). */
   readonly inFlightBatches: Set<Batch>;
@@ -82,19 +88,23 @@ export interface BatcherState {
   readonly visit: (kindAndFlags: number, pos: number) => boolean;
 }
 
-export type BatcherInit = Omit<BatcherState, 'limit' | 'saturated' | 'slotWaits' | 'spans' | 'events' | 'recordedEvents' | 'spanBytes' | 'eventBytes' | 'inFlight' | 'inFlightBatches' | 'envelopes' | 'visit'>;
+export type BatcherInit = Omit<BatcherState, 'appPaths' | 'limit' | 'saturated' | 'slotWaits' | 'spans' | 'events' | 'logs' | 'recordedEvents' | 'spanBytes' | 'eventBytes' | 'logBytes' | 'inFlight' | 'inFlightBatches' | 'envelopes' | 'visit'>;
 
 export function createBatcher(init: BatcherInit): BatcherState {
   const b: BatcherState = {
     ...init,
+    // The process's working directory, which a worker thread shares (and cannot change).
+    appPaths: appPaths(process.cwd()),
     limit: init.batchSize,
     saturated: false,
     slotWaits: 0,
     spans: createItemBatch(init.format, { type: 'trace', slug: init.slug, resource: init.resource }),
     events: createItemBatch(init.format, { type: 'event', slug: init.slug, resource: init.resource }),
+    logs: createItemBatch(init.format, { type: 'log', slug: init.slug, resource: init.resource }),
     recordedEvents: 0,
     spanBytes: 0,
     eventBytes: 0,
+    logBytes: 0,
     inFlight: new Set(),
     inFlightBatches: new Set(),
     envelopes: createEnvelopePool(MAX_IN_FLIGHT),
@@ -116,8 +126,12 @@ export function createBatcher(init: BatcherInit): BatcherState {
         encodeEvent(b.events.writer, b.events.out, b.events.count++, b.reader, pos, kindAndFlags, b.clock);
         b.recordedEvents++;
         b.eventBytes += bytes;
+      } else if (kind === KIND_LOG) {
+        b.logs.writer.itemStart(b.logs.out, b.logs.count++);
+        b.logs.writer.value(b.logs.out, decodeLog(b.reader, pos, kindAndFlags, b.clock, b.appPaths));
+        b.logBytes += bytes;
       }
-      return isFull(b, b.spans.count, b.spanBytes) || isFull(b, b.events.count, b.eventBytes);
+      return isFull(b, b.spans.count, b.spanBytes) || isFull(b, b.events.count, b.eventBytes) || isFull(b, b.logs.count, b.logBytes);
     },
   };
   return b;
@@ -145,10 +159,12 @@ export async function pumpAll(b: BatcherState): Promise<void> {
     const visited = drainRecords(b.reader, b.visit, stopAt);
     if (isFull(b, b.spans.count, b.spanBytes)) await dispatchSpans(b);
     if (isFull(b, b.events.count, b.eventBytes)) await dispatchEvents(b);
+    if (isFull(b, b.logs.count, b.logBytes)) await dispatchLogs(b);
     if (visited === 0) break;
   }
   if (b.spans.count > 0) await dispatchSpans(b);
   if (b.events.count > 0) await dispatchEvents(b);
+  if (b.logs.count > 0) await dispatchLogs(b);
   if (b.slotWaits === waitsBefore) b.saturated = false;
 }
 
@@ -157,7 +173,7 @@ function isBehind(b: BatcherState): boolean {
   // Half the high-water mark, so a wake at the mark counts as behind: with the mark itself as the
   // test, bench/pipeline saw most requests carry only traceBatchSize spans. What the batches
   // being filled already hold is part of the backlog too.
-  const backlog = pendingBytes(b.reader) + b.spanBytes + b.eventBytes;
+  const backlog = pendingBytes(b.reader) + b.spanBytes + b.eventBytes + b.logBytes;
   return b.sender.final || b.saturated || backlog >= b.reader.views.capacity >> 4;
 }
 
@@ -204,17 +220,21 @@ function spoolsDirectly(b: BatcherState): boolean {
 function dropUnsent(b: BatcherState, stopAt: number, why: string): void {
   let spans = b.spans.count;
   let events = b.recordedEvents;
+  let logs = b.logs.count;
   drainRecords(b.reader, (kindAndFlags) => {
     const kind = kindAndFlags & 0xff;
     if (kind === KIND_SPAN) spans++;
     else if (kind === KIND_EVENT) events++;
+    else if (kind === KIND_LOG) logs++;
     return false;
   }, stopAt);
   resetItemBatch(b.spans);
   resetItemBatch(b.events);
-  b.recordedEvents = b.spanBytes = b.eventBytes = 0;
+  resetItemBatch(b.logs);
+  b.recordedEvents = b.spanBytes = b.eventBytes = b.logBytes = 0;
   if (spans > 0) dropCounted(b.sender, spans, 'trace', TELEMETRY_COUNTERS, why);
   if (events > 0) dropCounted(b.sender, events, 'event', TELEMETRY_COUNTERS, why);
+  if (logs > 0) dropCounted(b.sender, logs, 'log', TELEMETRY_COUNTERS, why);
 }
 
 function isFull(b: BatcherState, items: number, recordBytes: number): boolean {
@@ -240,8 +260,14 @@ async function dispatchEvents(b: BatcherState): Promise<void> {
   await dispatch(b, 'event', b.events, recorded);
 }
 
+async function dispatchLogs(b: BatcherState): Promise<void> {
+  const items = b.logs.count;
+  b.logBytes = 0;
+  await dispatch(b, 'log', b.logs, items);
+}
+
 /** Seals the batch and hands it to the sender; the batch's buffer is free again on return. */
-async function dispatch(b: BatcherState, kind: 'trace' | 'event', batch: ItemBatch, items: number): Promise<void> {
+async function dispatch(b: BatcherState, kind: 'trace' | 'event' | 'log', batch: ItemBatch, items: number): Promise<void> {
   // The batch keeps its items while this waits: nothing writes to it until pumpAll resumes.
   if (!spoolsDirectly(b)) await waitForSlot(b);
   const direct = spoolsDirectly(b);

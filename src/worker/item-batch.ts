@@ -33,13 +33,13 @@ export interface ItemBatch {
 }
 
 export interface BatchHeaderFields {
-  type: 'trace' | 'event';
+  type: 'trace' | 'event' | 'log';
   slug: string;
   resource: WireResource;
 }
 
 export function createItemBatch(format: WireFormat, fields: BatchHeaderFields): ItemBatch {
-  const itemsKey = fields.type === 'trace' ? 'spans' : 'events';
+  const itemsKey = fields.type === 'trace' ? 'spans' : fields.type === 'event' ? 'events' : 'logs';
   const placeholder = '0'.repeat(BATCH_ID_CHARS);
   let template: Buffer;
   let batchIdAt: number;

@@ -97,7 +97,7 @@ export function stopSpooler(spooler: Spooler): void {
 export async function spoolBatch(spooler: Spooler, batch: SpoolableBatch): Promise<boolean> {
   const kind = spoolKind(batch.kind);
   const result = await spooler.store.write({ path: batch.path, kind, items: batch.items, batchId: batch.batchId, body: batch.body });
-  const evictedItems = result.evicted.items.trace + result.evicted.items.event + result.evicted.items.metrics;
+  const evictedItems = result.evicted.items.trace + result.evicted.items.event + result.evicted.items.log + result.evicted.items.metrics;
   if (evictedItems > 0) {
     addStat(spooler.views, STAT_DROPPED_SPOOL_FULL, evictedItems);
     sayOnce(spooler, 'full', `the spool ${spooler.store.dir} reached its limit (spoolMaxBytes ${spooler.store.maxBytes}): deleted the oldest ${result.evicted.files} batches (${evictedItems} items) to keep newer ones; counted in stats().droppedSpoolFull`);
@@ -187,8 +187,8 @@ function reportCorrupt(spooler: Spooler): void {
 }
 
 function spoolKind(kind: string): SpoolKind {
-  if (kind === 'trace' || kind === 'event' || kind === 'metrics') return kind;
-  throw new TypeError(`a batch of kind ${JSON.stringify(kind)} cannot be spooled: expected trace, event or metrics`);
+  if (kind === 'trace' || kind === 'event' || kind === 'log' || kind === 'metrics') return kind;
+  throw new TypeError(`a batch of kind ${JSON.stringify(kind)} cannot be spooled: expected trace, event, log or metrics`);
 }
 
 function sayOnce(spooler: Spooler, key: string, text: string): void {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { KeyObject } from 'node:crypto';
 import { openEnvelope } from '../../src/wire/envelope';
 import { decodeBatch } from '../../src/wire/batch-codec';
-import type { TelemetryBatch, WireEvent, WireSpan } from '../../src/wire/batch-codec';
+import type { TelemetryBatch, WireEvent, WireLog, WireSpan } from '../../src/wire/batch-codec';
 import { decodeMetricsBatch } from '../../src/wire/metrics-batch';
 import type { MetricsBatch, MetricsEntry } from '../../src/wire/metrics-batch';
 import { waitFor } from './wait';
@@ -43,9 +43,10 @@ export interface Receiver {
   metricsRequests: Array<{ at: number; status: number; batch: MetricsBatch | null }>;
   /** Entries of metrics batches answered 2xx, in arrival order. */
   metrics: MetricsEntry[];
-  /** Spans and events from batches answered 2xx, in arrival order. */
+  /** Spans, events and logs from batches answered 2xx, in arrival order. */
   spans: WireSpan[];
   events: WireEvent[];
+  logs: WireLog[];
   batchIds: string[];
   close(): Promise<void>;
   /** Resolves once `count` spans were accepted, or rejects after `timeoutMs` (default: waitFor's). */
@@ -56,6 +57,7 @@ export async function startReceiver(privateKey: KeyObject, respond?: (index: num
   const requests: ReceivedRequest[] = [];
   const spans: WireSpan[] = [];
   const events: WireEvent[] = [];
+  const logs: WireLog[] = [];
   const batchIds: string[] = [];
   const metricsRequests: Receiver['metricsRequests'] = [];
   const metrics: MetricsEntry[] = [];
@@ -84,6 +86,7 @@ export async function startReceiver(privateKey: KeyObject, respond?: (index: num
       if (batch.batch_id !== undefined) batchIds.push(batch.batch_id);
       if (batch.type === 'trace') spans.push(...batch.spans);
       if (batch.type === 'event') events.push(...batch.events);
+      if (batch.type === 'log') logs.push(...batch.logs);
     }
     const answer = (): void => {
       res.writeHead(status, { 'content-type': 'application/json', ...reply.headers });
@@ -119,6 +122,7 @@ export async function startReceiver(privateKey: KeyObject, respond?: (index: num
     metrics,
     spans,
     events,
+    logs,
     batchIds,
     close: () =>
       new Promise<void>((resolve) => {

@@ -19,7 +19,7 @@
  */
 import { crc32 } from 'node:zlib';
 
-export type SpoolKind = 'trace' | 'event' | 'metrics';
+export type SpoolKind = 'trace' | 'event' | 'log' | 'metrics';
 
 export interface SpoolEntry {
   /** The ingest path the envelope is posted to, e.g. /api/v1/traces. */
@@ -44,8 +44,8 @@ export interface SpoolName {
 export const SPOOL_SUFFIX = '.tsp';
 const MAGIC = Buffer.from('TCSP', 'latin1');
 const VERSION = 1;
-const KINDS: ReadonlySet<string> = new Set<SpoolKind>(['trace', 'event', 'metrics']);
-const NAME = /^(\d{13})-(\d+)-(\d{6})-(trace|event|metrics)-(\d+)\.tsp$/;
+const KINDS: ReadonlySet<string> = new Set<SpoolKind>(['trace', 'event', 'log', 'metrics']);
+const NAME = /^(\d{13})-(\d+)-(\d{6})-(trace|event|log|metrics)-(\d+)\.tsp$/;
 
 export function spoolFileName(writtenAt: number, pid: number, seq: number, kind: SpoolKind, items: number): string {
   return `${String(Math.max(0, Math.floor(writtenAt))).padStart(13, '0')}-${pid}-${String(seq % 1_000_000).padStart(6, '0')}-${kind}-${items}${SPOOL_SUFFIX}`;

@@ -113,7 +113,7 @@ export class SpoolStore {
   }
 
   async #writeFile(bytes: Buffer, name: string, temporary: string): Promise<SpoolWriteResult> {
-    const evicted: Evicted = { files: 0, bytes: 0, items: { trace: 0, event: 0, metrics: 0 } };
+    const evicted: Evicted = { files: 0, bytes: 0, items: { trace: 0, event: 0, log: 0, metrics: 0 } };
     if (bytes.length > this.maxBytes) {
       return { ok: false, why: `the batch (${bytes.length} bytes) is larger than the whole spool may be (spoolMaxBytes ${this.maxBytes})`, evicted };
     }
