@@ -1,12 +1,14 @@
 /**
- * `TERACRON_CAPTURE_CONSOLE=1`: console.debug/log/info/warn/error/trace also become logs. The
+ * `TERACRON_CAPTURE_CONSOLE=1`: console.debug/log/info/warn/error also become logs. The
  * original method is called first with the same arguments, so what the terminal shows is
  * byte for byte what it showed without the agent; the log gets the same text (util.format, as
  * console formats it) and, when an argument is an Error, its type, message and stack.
  *
- * Levels: debug and trace → debug (trace with its stack), log and info → info, warn → warn,
- * error → error. A console call made while a log is being recorded (a scrubber that logs) is
- * only printed, so capture cannot recurse.
+ * Levels: debug → debug, log and info → info, warn → warn, error → error. console.trace is
+ * left alone: it prints the stack above itself, where a wrapper would add a line. Console calls
+ * made by a console method (console.assert → warn) are part of the outer call and are recorded
+ * once, as are those made while a log is being recorded (a scrubber that logs), so capture
+ * cannot recurse.
  */
 import { format } from 'node:util';
 import { LOG_LEVEL_NAMES } from '../ring/layout';
@@ -14,11 +16,10 @@ import { recordLog } from './log';
 import type { LogOptions } from './log';
 import { logState } from './log-state';
 
-type ConsoleMethod = 'debug' | 'log' | 'info' | 'warn' | 'error' | 'trace';
+type ConsoleMethod = 'debug' | 'log' | 'info' | 'warn' | 'error';
 
 const LEVELS: Record<ConsoleMethod, number> = {
   debug: LOG_LEVEL_NAMES.indexOf('debug'),
-  trace: LOG_LEVEL_NAMES.indexOf('debug'),
   log: LOG_LEVEL_NAMES.indexOf('info'),
   info: LOG_LEVEL_NAMES.indexOf('info'),
   warn: LOG_LEVEL_NAMES.indexOf('warn'),
@@ -30,26 +31,29 @@ export interface ConsoleCapture {
 }
 
 export function installConsoleCapture(target: Console = console): ConsoleCapture {
-  let recording = false;
+  // Inside a wrapped call (printing or recording): nested console calls are only printed.
+  let busy = false;
   const installed = new Map<ConsoleMethod, { original: (...args: unknown[]) => void; wrapper: (...args: unknown[]) => void }>();
   for (const name of Object.keys(LEVELS) as ConsoleMethod[]) {
     const original = target[name] as (...args: unknown[]) => void;
     if (typeof original !== 'function') continue;
     const level = LEVELS[name];
     const wrapper = function (this: unknown, ...args: unknown[]): void {
-      // Printed first and exactly as before: whatever capture does cannot change the output.
-      const result = original.apply(this, args);
-      if (!recording && logState.recorder !== null && level >= logState.minLevel) {
-        recording = true;
-        try {
-          recordLog(level, format(...args), optionsFor(name, args), wrapper);
-        } catch {
-          // The app's console call never fails because of the agent.
-        } finally {
-          recording = false;
+      if (busy) return original.apply(this, args);
+      busy = true;
+      try {
+        // Printed first and exactly as before: whatever capture does cannot change the output.
+        original.apply(this, args);
+        if (logState.recorder !== null && level >= logState.minLevel) {
+          try {
+            recordLog(level, format(...args), optionsFor(args), wrapper);
+          } catch {
+            // The app's console call never fails because of the agent.
+          }
         }
+      } finally {
+        busy = false;
       }
-      return result;
     };
     Object.defineProperty(wrapper, 'name', { value: original.name });
     target[name] = wrapper as Console[ConsoleMethod];
@@ -66,10 +70,7 @@ export function installConsoleCapture(target: Console = console): ConsoleCapture
   };
 }
 
-function optionsFor(name: ConsoleMethod, args: unknown[]): LogOptions {
-  const options: LogOptions = { module: 'console' };
+function optionsFor(args: unknown[]): LogOptions {
   const error = args.find((arg) => arg instanceof Error);
-  if (error !== undefined) options.error = error;
-  else if (name === 'trace') options.stack = true;
-  return options;
+  return error === undefined ? { module: 'console' } : { module: 'console', error };
 }
