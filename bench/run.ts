@@ -17,6 +17,7 @@ import type { Bench, BenchMode, BenchRow } from './harness';
 import { exit } from './exit';
 import { http } from './http';
 import { ingest } from './ingest';
+import { logCost } from './log-cost';
 import { loopLatency } from './loop-latency';
 import { memory } from './memory';
 import { outage } from './outage';
@@ -33,7 +34,7 @@ import { machine } from './stats';
 // subject, so its figures are the agent's as users run it; outage).
 process.env.TERACRON_SPOOL ??= '0';
 
-const BENCHES: Bench[] = [spanCost, recordSpan, pipeline, exit, memory, ingest, loopLatency, stalledUploads, outage, processSample, http];
+const BENCHES: Bench[] = [spanCost, recordSpan, logCost, pipeline, exit, memory, ingest, loopLatency, stalledUploads, outage, processSample, http];
 const REPS: Record<BenchMode, number> = { smoke: 2, quick: 5, full: 15 };
 /** Lines of a failure's stack shown in the summary: the message and where it was thrown. */
 const STACK_LINES = 4;

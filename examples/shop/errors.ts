@@ -52,6 +52,11 @@ export class CardDeclinedError extends Error {
   }
 }
 
+/** The mail relay refused the receipt (the order stands; the customer gets no email). */
+export class ReceiptNotSentError extends Error {
+  override name = 'ReceiptNotSentError';
+}
+
 /** The HTTP status a failure is answered with. */
 export function statusFor(error: unknown): number {
   if (error instanceof BadRequestError) return 400;

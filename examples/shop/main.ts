@@ -11,19 +11,23 @@
  *
  * Some checkouts fail the way real ones do: the card is declined (~5%), the stock update times
  * out on a row lock (~2%). Those throw real Error subclasses, so their spans carry the error type
- * and message.
+ * and message. It logs too (`log.*`, joined to the request's trace): each order placed, each
+ * decline, and a receipt email the mail relay refuses now and then (~4%) for an order and an
+ * address that differ every time, which the collector groups into one issue.
  *
  *   TERACRON_API_KEY=tcn_… TERACRON_DOMAIN=http://127.0.0.1:7777 TERACRON_HTTP_WORKFLOW=shop \
  *     node -r teracron/auto dist/examples/shop/main.js --port 3000 --payments http://127.0.0.1:3001
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { event, setServerRoute, trace, withSpan } from 'teracron';
+import { event, log, setServerRoute, trace, withSpan } from 'teracron';
 import { cacheGet, cacheSet, insertOrder, releaseStock, reserveStock, selectProduct, selectProducts } from './data';
 import type { Order, Product } from './data';
 import {
   BadRequestError, InventoryTimeoutError, OutOfStockError, PaymentDeclinedError, PaymentsUnavailableError, ProductNotFoundError, QueryTimeoutError,
+  ReceiptNotSentError,
 } from './errors';
+import { chance } from './sim';
 import { portFrom, readJson, runService, sendJson, serve } from './service';
 
 const { values } = parseArgs({ options: { port: { type: 'string' }, payments: { type: 'string' } } });
@@ -72,6 +76,9 @@ const placeOrder = trace('checkout', async function placeOrder(cartId: string, c
     await releaseStock('checkout', items);
     if (error instanceof PaymentDeclinedError) {
       event({ name: 'payment.declined', type: 'warning', message: `cart ${cartId}: ${error.declineCode}`, metadata: { decline_code: error.declineCode, amount_cents: totalCents, currency } });
+      log.warn(`card declined for cart ${cartId}`, { module: 'checkout', extra: { decline_code: error.declineCode, amount_cents: totalCents, currency } });
+    } else {
+      log.error(`checkout of cart ${cartId} failed`, { module: 'checkout', error });
     }
     throw error;
   }
@@ -89,8 +96,19 @@ const placeOrder = trace('checkout', async function placeOrder(cartId: string, c
     message: `order ${order.id}: ${items.length} line(s), ${(totalCents / 100).toFixed(2)} ${currency}`,
     metadata: { order_id: order.id, lines: items.length, total_cents: totalCents, currency },
   });
+  log.info(`order ${order.id} placed`, { module: 'checkout', extra: { order_id: order.id, lines: items.length, total_cents: totalCents, currency } });
+  sendReceipt(order);
   return order;
 }, { capture: ['cartId', 'currency'] });
+
+/** The receipt email: the relay refuses some, which costs the customer an email, not the order. */
+function sendReceipt(order: Order): void {
+  try {
+    if (chance(0.04)) throw new ReceiptNotSentError(`mail relay refused the receipt for order ${order.id} to customer-${order.cart_id}@example.com`);
+  } catch (error) {
+    log.error('receipt not sent', { module: 'mailer', error, extra: { order_id: order.id } });
+  }
+}
 
 function reserveInventory(items: LineItem[]): Promise<Product[]> {
   return withSpan('checkout', { operation: 'inventory.reserve' }, async (span) => {

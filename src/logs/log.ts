@@ -23,7 +23,8 @@ import { logState } from './log-state';
 export interface LogOptions {
   /** The part of the application that logs (a file, a subsystem): filterable in the collector. */
   module?: string;
-  extra?: Record<string, unknown>;
+  /** Any object: its own enumerable keys become the log's extra (a typed interface works too). */
+  extra?: object;
   error?: unknown;
   /** Record the caller's stack (ignored when `error` is given: its stack is recorded). */
   stack?: boolean;
@@ -77,7 +78,10 @@ export function recordLog(level: number, message: unknown, options: LogOptions |
   f.errorType = f.errorMessage = f.stack = null;
   if (options !== undefined && options !== null) {
     if (options.module !== undefined && options.module !== null) f.module = String(options.module);
-    if (options.extra !== undefined && options.extra !== null) f.extra = logState.scrubber === undefined ? options.extra : scrub(options.extra, logState.scrubber, warnOnce);
+    if (options.extra !== undefined && options.extra !== null) {
+      const extra = options.extra as Record<string, unknown>;
+      f.extra = logState.scrubber === undefined ? extra : scrub(extra, logState.scrubber, warnOnce);
+    }
     if (options.error !== undefined) {
       const error = errorFields(options.error);
       f.errorType = error.type;
