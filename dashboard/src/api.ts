@@ -22,14 +22,23 @@ export class Api {
     this.#onUnauthorized = onUnauthorized;
   }
 
-  async get<T>(path: string, params: Params = {}): Promise<T> {
+  get<T>(path: string, params: Params = {}): Promise<T> {
     const url = new URL(path, location.origin);
     for (const [name, value] of Object.entries(params)) {
       if (value !== null && value !== undefined && value !== '') url.searchParams.set(name, String(value));
     }
+    return this.#request<T>(url, { method: 'GET', cache: 'no-store' });
+  }
+
+  /** The one change the query API takes (an issue's status); the answer is the changed resource. */
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.#request<T>(new URL(path, location.origin), { method: 'PATCH', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  }
+
+  async #request<T>(url: URL, init: RequestInit & { headers?: Record<string, string> }): Promise<T> {
     let response: Response;
     try {
-      response = await fetch(url, { headers: { authorization: `Bearer ${this.#key}`, accept: 'application/json' }, cache: 'no-store' });
+      response = await fetch(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${this.#key}`, accept: 'application/json' } });
     } catch {
       throw new ApiError(0, 'The collector did not answer.', 'Check that it is still running; the page retries on its own.');
     }

@@ -6,6 +6,9 @@ import { clock } from './format.js';
 import { Poller } from './live.js';
 import type { Page, PageContext, PageFactory } from './page.js';
 import { eventsPage } from './pages/events.js';
+import { issuePage } from './pages/issue.js';
+import { issuesPage } from './pages/issues.js';
+import { logsPage } from './pages/logs.js';
 import { metricsPage } from './pages/metrics.js';
 import { runsPage } from './pages/runs.js';
 import { tracePage } from './pages/trace.js';
@@ -15,7 +18,7 @@ import type { Location } from './router.js';
 import { refreshTimes } from './ui.js';
 
 const POLL_MS = 5000;
-const NAV: ReadonlyArray<[string, string]> = [['workflows', 'Workflows'], ['metrics', 'Metrics'], ['events', 'Events']];
+const NAV: ReadonlyArray<[string, string]> = [['workflows', 'Workflows'], ['logs', 'Logs'], ['issues', 'Issues'], ['metrics', 'Metrics'], ['events', 'Events']];
 
 function pageFor(location: Location): { section: string; factory: PageFactory } | null {
   const [first, second] = location.segments;
@@ -24,6 +27,9 @@ function pageFor(location: Location): { section: string; factory: PageFactory } 
   if (first === 'traces' && second !== undefined) return { section: 'workflows', factory: tracePage };
   if (first === 'metrics') return { section: 'metrics', factory: metricsPage };
   if (first === 'events') return { section: 'events', factory: eventsPage };
+  if (first === 'logs') return { section: 'logs', factory: logsPage };
+  if (first === 'issues' && second === undefined) return { section: 'issues', factory: issuesPage };
+  if (first === 'issues') return { section: 'issues', factory: issuePage };
   return null;
 }
 

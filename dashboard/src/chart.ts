@@ -2,7 +2,8 @@
  * One uPlot time-series chart in a card. `update` reuses the plot while the set of series stays
  * the same (setData keeps the DOM), and builds a new one when it changes. The plot follows the
  * card's width through a ResizeObserver, resized on the next frame so that the observer never
- * sees its own change in the same frame.
+ * sees its own change in the same frame. `bars` draws counts per bucket (an issue's hourly
+ * events) as bars, with half a bucket of room at either end so the outer bars show whole.
  */
 import uPlot from '../uPlot.esm.js';
 import { h } from './dom.js';
@@ -25,17 +26,26 @@ export interface ChartData {
 
 const HEIGHT = 220;
 
+export interface ChartOptions {
+  bars?: boolean;
+  height?: number;
+}
+
 export class TimeChart {
   readonly element: HTMLElement;
   readonly #plotArea: HTMLElement;
   readonly #format: (value: number) => string;
+  readonly #bars: boolean;
+  readonly #height: number;
   #plot: uPlot | null = null;
   #seriesKey = '';
   #observer: ResizeObserver | null = null;
   #frame = 0;
 
-  constructor(name: string, title: string, unitNote: string, format: (value: number) => string) {
+  constructor(name: string, title: string, unitNote: string, format: (value: number) => string, options: ChartOptions = {}) {
     this.#format = format;
+    this.#bars = options.bars ?? false;
+    this.#height = options.height ?? HEIGHT;
     this.#plotArea = h('div', { class: 'chart-area', 'data-testid': `chart-${name}`, 'data-points': 0 });
     this.element = h('figure', { class: 'chart card' },
       h('figcaption', { class: 'chart-title' }, title, h('span', { class: 'chart-unit' }, unitNote)),
@@ -63,7 +73,7 @@ export class TimeChart {
       cancelAnimationFrame(this.#frame);
       this.#frame = requestAnimationFrame(() => {
         const width = this.#width();
-        if (this.#plot !== null && Math.abs(this.#plot.width - width) > 1) this.#plot.setSize({ width, height: HEIGHT });
+        if (this.#plot !== null && Math.abs(this.#plot.width - width) > 1) this.#plot.setSize({ width, height: this.#height });
       });
     });
     this.#observer.observe(this.#plotArea);
@@ -88,13 +98,17 @@ export class TimeChart {
 
   #options(series: ChartSeries[]): uPlot.Options {
     const format = this.#format;
+    const bars = this.#bars ? uPlot.paths.bars!({ size: [0.7, 48], align: 0 }) : undefined;
     const axis = { stroke: '#64748b', grid: { stroke: '#eef1f5', width: 1 }, ticks: { stroke: '#e2e8f0', width: 1 }, font: '11px system-ui, sans-serif' };
     return {
       width: this.#width(),
-      height: HEIGHT,
+      height: this.#height,
       cursor: { drag: { x: true, y: false } },
       legend: { live: true },
-      scales: { y: { range: (_u, min, max) => [Math.min(0, min), max <= 0 ? 1 : max * 1.1] } },
+      scales: {
+        x: this.#bars ? { time: true, range: (u, min, max) => halfStepOut(u.data[0], min, max) } : { time: true },
+        y: { range: (_u, min, max) => [Math.min(0, min), max <= 0 ? 1 : max * 1.1] },
+      },
       axes: [
         { ...axis, space: 80, values: (_u, splits) => timeLabels(splits) },
         { ...axis, size: 64, values: (_u, splits) => splits.map((v) => format(v)) },
@@ -104,14 +118,21 @@ export class TimeChart {
         ...series.map((s) => ({
           label: s.label,
           stroke: s.color,
-          width: 1.5,
+          width: bars === undefined ? 1.5 : 0,
           spanGaps: true,
-          points: { size: 4 },
+          points: { size: 4, show: !this.#bars },
+          ...(bars === undefined ? {} : { paths: bars, fill: `${s.color}b3` }),
           value: (_u: uPlot, v: number | null) => (v === null ? '—' : format(v)),
         })),
       ],
     };
   }
+}
+
+/** The x range of a bar chart: half a bucket beyond the first and the last. */
+function halfStepOut(xs: ArrayLike<number>, min: number, max: number): [number, number] {
+  const step = xs.length > 1 ? xs[1]! - xs[0]! : 3600;
+  return [min - step / 2, max + step / 2];
 }
 
 /** Axis times as 24-hour clock readings: seconds only when the ticks are closer than a minute, the date when they span days. */

@@ -46,6 +46,11 @@ export function clock(ts: number): string {
   return new Date(ts).toLocaleTimeString('en-GB', { hour12: false });
 }
 
+/** A log line's time of day, to the millisecond: lines of one request are often that close. */
+export function clockMs(ts: number): string {
+  return `${clock(ts)}.${String(new Date(ts).getMilliseconds()).padStart(3, '0')}`;
+}
+
 export function dateTime(ts: number): string {
   const d = new Date(ts);
   const pad = (n: number, width = 2): string => String(n).padStart(width, '0');

@@ -117,3 +117,74 @@ export interface RecordedEvent {
   timestamp: number;
   metadata: Attributes;
 }
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+export interface StoredLog {
+  /** Unique in the project; opaque. */
+  id: string;
+  timestamp: number;
+  level: LogLevel;
+  message: string;
+  module: string | null;
+  service: string | null;
+  environment: string | null;
+  host: string | null;
+  pid: number | null;
+  trace_id: string | null;
+  span_id: string | null;
+  extra: Attributes;
+  error_type: string | null;
+  error_message: string | null;
+  stack: string | null;
+  /** The issue this log counts in (error and fatal logs), else null. */
+  fingerprint: string | null;
+}
+
+export interface LogPage {
+  /** Newest first. */
+  logs: StoredLog[];
+  /** Pass as `cursor` (with the same filters) for the next, older page; null on the last. */
+  next_cursor: string | null;
+}
+
+export type IssueStatus = 'open' | 'resolved' | 'ignored';
+
+export interface IssueSummary {
+  fingerprint: string;
+  type: string;
+  /** The normalised message (what groups the issue). */
+  message: string;
+  status: IssueStatus;
+  /** Resolved, then seen again: the status is 'open' again. */
+  regression: boolean;
+  count: number;
+  first_seen: number;
+  last_seen: number;
+  services: string[];
+  last_trace_id: string | null;
+  /** The in-app frames the fingerprint was made of, as `function (file:line)`. */
+  frames: string[];
+  status_changed_at: number | null;
+}
+
+export interface IssueOccurrence {
+  timestamp: number;
+  source: 'log' | 'span';
+  level: LogLevel | null;
+  service: string | null;
+  message: string;
+  trace_id: string | null;
+  span_id: string | null;
+}
+
+export interface IssueDetail {
+  issue: IssueSummary;
+  /** The latest occurrence's message as sent, and its stack when it carried one. */
+  latest_message: string;
+  latest_stack: string | null;
+  /** Occurrences per hour, oldest first, empty hours included. */
+  hourly: Array<{ hour: number; count: number }>;
+  /** The latest occurrences (at most 20), newest first. */
+  occurrences: IssueOccurrence[];
+}

@@ -1,10 +1,11 @@
-/** #/traces/<id>?span=: the waterfall of one trace and the details of the selected span. */
+/** #/traces/<id>?span=: the waterfall of one trace, the details of the selected span, and the trace's logs. */
 import { h, setText } from '../dom.js';
 import { count, dateTime, duration } from '../format.js';
 import { BasePage } from '../page.js';
 import type { PageContext, PageFactory } from '../page.js';
 import { href, replaceParams } from '../router.js';
 import { spanPanel } from '../span-panel.js';
+import { TraceLogs } from '../trace-logs.js';
 import type { Span, TraceAnswer } from '../types.js';
 import { pageHeader, statusBadge } from '../ui.js';
 import { layoutWaterfall } from '../waterfall.js';
@@ -23,6 +24,10 @@ class TracePage extends BasePage {
   readonly #summary = h('div', { class: 'trace-summary' });
   readonly #panelSlot = h('div', { class: 'panel-slot' });
   readonly #view = new WaterfallView((id) => this.#select(id, true));
+  readonly #logs = new TraceLogs((id) => {
+    this.#select(id, true);
+    this.#view.focus(id);
+  });
   readonly #onKey = (event: KeyboardEvent): void => {
     if (event.key !== 'Escape' || this.#selected === null) return;
     const spanId = this.#selected;
@@ -50,7 +55,12 @@ class TracePage extends BasePage {
     if (!this.alive) return;
     this.markLoaded();
     const signature = JSON.stringify(answer.spans);
-    if (signature === this.#signature) return;
+    if (signature !== this.#signature) this.#render(answer, signature);
+    // By the whole id the answer gives: the address may hold a prefix of it.
+    if (this.#layout !== null) await this.#logs.refresh(this.ctx.api, answer.trace_id, this.#spans, this.#layout.start);
+  }
+
+  #render(answer: TraceAnswer, signature: string): void {
     const first = this.#signature === '';
     this.#signature = signature;
     this.#spans = new Map(answer.spans.map((s) => [s.span_id, s]));
@@ -58,7 +68,7 @@ class TracePage extends BasePage {
     const root = this.#layout.rows[0]?.span;
     if (root !== undefined) this.#renderHeader(root, answer.spans);
     if (first) {
-      this.body.replaceChildren(this.#summary, h('div', { class: 'trace-grid' }, this.#view.element, this.#panelSlot));
+      this.body.replaceChildren(this.#summary, h('div', { class: 'trace-grid' }, h('div', { class: 'trace-main' }, this.#view.element, this.#logs.element), this.#panelSlot));
       if (this.#selected === null) this.#selected = originOfFailure(this.#layout);
     }
     this.#view.render(this.#layout);
@@ -83,6 +93,7 @@ class TracePage extends BasePage {
     if (new URLSearchParams(location.hash.split('?')[1] ?? '').get('span') !== spanId) replaceParams({ span: spanId });
     this.#selected = spanId;
     this.#view.select(spanId);
+    this.#logs.select(spanId);
     const span = spanId === null ? undefined : this.#spans.get(spanId);
     if (span === undefined || this.#layout === null) {
       this.#panelSlot.replaceChildren(h('div', { class: 'panel-hint card' }, 'Select a span to see its timing, metadata and error.'));
