@@ -92,7 +92,7 @@ export function parseSince(text: string | undefined, now = Date.now()): string |
   return new Date(time).toISOString();
 }
 
-function listOf(body: unknown, field: string, target: Target): Array<Record<string, unknown>> {
+export function listOf(body: unknown, field: string, target: Target): Array<Record<string, unknown>> {
   const list = (body as Record<string, unknown> | null)?.[field];
   if (!Array.isArray(list)) throw new RequestError(`${target.baseUrl} answered without a "${field}" list: is it a Teracron collector?`);
   return list.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null);

@@ -18,7 +18,7 @@ import { handleIngest, ingestKind } from './ingest';
 import { createBatchOpener, defaultIngestThreads } from './ingest-pool';
 import type { IngestContext } from './ingest';
 import { loadProjectKeys } from './keys';
-import { handleQuery } from './query-api';
+import { handleQuery, handleQueryPatch } from './query-api';
 import type { QueryContext } from './query-api';
 import { RateLimiter } from './rate-limit';
 import type { QueryStore } from './store-backend';
@@ -175,6 +175,14 @@ async function route(ingest: IngestContext, query: QueryContext, req: IncomingMe
     if (kind !== undefined) return handleIngest(ingest, kind, req, res);
   }
   if (req.method === 'GET' && (await handleQuery(query, path, url, req, res))) return;
+  if (req.method === 'PATCH' && (await handleQueryPatch(query, path, req, res))) return;
   if ((req.method === 'GET' || req.method === 'HEAD') && (await serveDashboard(path, req, res))) return;
-  sendError(res, req.method === 'GET' || req.method === 'POST' ? 404 : 405, `no ${req.method} ${path} here`, 'ingest: POST /api/ingest, /api/v1/traces, /api/v1/events, /api/v1/logs; queries: GET /v1/auth/whoami, /api/v1/events, /api/v1/workflows, /api/v1/traces/:id, /api/v1/spans/:id, /api/v1/metrics');
+  sendError(
+    res,
+    req.method === 'GET' || req.method === 'POST' || req.method === 'PATCH' ? 404 : 405,
+    `no ${req.method} ${path} here`,
+    'ingest: POST /api/ingest, /api/v1/traces, /api/v1/events, /api/v1/logs; queries: GET /v1/auth/whoami, /api/v1/events, /api/v1/workflows, ' +
+      '/api/v1/traces/:id, /api/v1/spans/:id, /api/v1/metrics, /api/v1/recorded-events, /api/v1/logs, /api/v1/issues, /api/v1/issues/:fingerprint; ' +
+      'PATCH /api/v1/issues/:fingerprint {"status": …}',
+  );
 }

@@ -23,7 +23,7 @@ export default function open(task: OpenTask): PackedOpenResult | ReturnType<type
   // The main thread admits only slugs it has keys for, from the same keys/ directory.
   if (key === undefined) throw new Error(`the ingest pool has no key for project ${task.slug}`);
   const result = packOpened(openBatch(task, key), packing, task.slug);
-  if (!result.ok || result.packed === null) return result;
+  if (!result.ok) return result;
   // The packed bytes move to the main thread (and on to the writer) instead of being copied.
   const packed = result.packed;
   return move({

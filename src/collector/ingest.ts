@@ -138,10 +138,6 @@ async function receive(
   if (!allowed.ok) {
     return reject(429, `project ${slug} is sending faster than this collector accepts`, `retry after ${allowed.retryAfterS} s`, { 'retry-after': String(allowed.retryAfterS) });
   }
-  if (opened.packed === null) {
-    // Accepting and discarding would lose data silently: say plainly that logs are not kept here.
-    return reject(501, 'this collector does not store log batches yet', 'the batch was validated but not stored; keep the logs elsewhere until the collector gains a log store');
-  }
   let stored: IngestResult;
   try {
     stored = await ctx.writer.insert(slug, opened.packed);

@@ -14,6 +14,7 @@ import type { StructureBounds } from '../wire/structure-bounds';
 import { packBatch } from './batch-packing';
 import type { BatchPacking } from './batch-packing';
 import { adoptForeignShapes } from './foreign-shapes';
+import { logOccurrences, spanOccurrences } from './issues/occurrences';
 import type { IngestInput } from './store/types';
 import { checkTimeWindow, LIMITS, validateMetricsBatch, validateTelemetryBatch } from './validate';
 import type { TimeWindow } from './validate';
@@ -29,8 +30,6 @@ export interface OpenTask {
 
 export type OpenResult =
   | { ok: true; input: IngestInput; items: number }
-  /** A log batch: valid, but this collector does not store logs yet. */
-  | { ok: true; input: null; items: number }
   | {
       ok: false;
       status: number;
@@ -43,12 +42,11 @@ export type OpenResult =
 /** What crosses back from the pool: the batch packed for the store's writer (batch-packing.ts). */
 export type PackedOpenResult =
   | Exclude<OpenResult, { ok: true }>
-  /** `packed` is null for a log batch, which this collector does not store yet. */
-  | { ok: true; packed: Uint8Array | null; items: number };
+  | { ok: true; packed: Uint8Array; items: number };
 
 export function packOpened(result: OpenResult, packing: BatchPacking, slug: string): PackedOpenResult {
   if (!result.ok) return result;
-  return { ok: true, packed: result.input === null ? null : packBatch(packing, slug, result.input), items: result.items };
+  return { ok: true, packed: packBatch(packing, slug, result.input), items: result.items };
 }
 
 /**
@@ -114,8 +112,19 @@ function openTelemetry(plaintext: Buffer, kind: Exclude<IngestKind, 'metrics'>, 
   if (!inWindow.ok) return refused(400, inWindow.error, inWindow.hint);
   const batchId = batch.batch_id ?? null;
   const resource = batch.resource ?? null;
-  if (batch.type === 'log') return { ok: true, input: null, items: check.items };
-  const input: IngestInput =
-    batch.type === 'trace' ? { kind: 'trace', batchId, resource, spans: batch.spans } : { kind: 'event', batchId, resource, events: batch.events };
+  // Errors are fingerprinted here, on the pool: hashing and normalising is CPU work the
+  // store's writer should not do.
+  let input: IngestInput;
+  switch (batch.type) {
+    case 'trace':
+      input = { kind: 'trace', batchId, resource, spans: batch.spans, occurrences: spanOccurrences(batch.spans) };
+      break;
+    case 'event':
+      input = { kind: 'event', batchId, resource, events: batch.events };
+      break;
+    case 'log':
+      input = { kind: 'log', batchId, resource, logs: batch.logs, ...logOccurrences(batch.logs) };
+      break;
+  }
   return { ok: true, input, items: check.items };
 }

@@ -1,16 +1,21 @@
 /**
- * The read side (QUERY_API.md): every request carries `Authorization: Bearer <api key>`, the key
- * picks the project, and answers hold that project's data only. Parameters are checked before
- * any lookup; a bad one is a 400 that says which and how to fix it.
+ * The query side (QUERY_API.md, docs/query-api.md): every request carries `Authorization: Bearer
+ * <api key>`, the key picks the project, and answers hold that project's data only. Parameters
+ * are checked before any lookup; a bad one is a 400 that says which and how to fix it. All reads
+ * but one write: PATCH of an issue's status, authenticated and rate-limited the same way.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendError, sendJson } from './http-util';
+import { answerIssue, answerIssues, patchIssue } from './issues-api';
 import { keyForBearer } from './keys';
 import type { ProjectKeys } from './keys';
+import { answerLogs } from './logs-api';
 import type { RateLimiter } from './rate-limit';
+import { InvalidCursorError } from './store/log-cursor';
 import { StoreUnavailableError } from './store-backend';
 import type { QueryStore } from './store-backend';
-import { isQueryId, MIN_TRACE_ID_PREFIX, TRACE_ID_LENGTH } from './validate';
+import { BadParameter, checkId, decodePathSegment, readInteger, readLimit, readSince, readTime } from './query-params';
+import { MIN_TRACE_ID_PREFIX, TRACE_ID_LENGTH } from './validate';
 
 export interface QueryContext {
   projects: Map<string, ProjectKeys>;
@@ -96,21 +101,51 @@ export async function handleQuery(ctx: QueryContext, path: string, url: URL, req
         });
         return true;
       }
+      case 'logs':
+        await answerLogs(ctx.store, slug, params, res);
+        return true;
+      case 'issues':
+        await answerIssues(ctx.store, slug, params, res);
+        return true;
+      case 'issue':
+        await answerIssue(ctx.store, slug, route.id, params, res);
+        return true;
     }
   } catch (err) {
-    if (err instanceof BadParameter) {
-      sendError(res, 400, err.message, err.hint);
-      return true;
-    }
-    if (err instanceof StoreUnavailableError) {
-      sendError(res, 503, `the collector's store did not answer: ${err.message}`, 'retry after a few seconds; the collector logs why', { 'retry-after': '5' });
-      return true;
-    }
-    throw err;
+    return answerError(res, err);
   }
 }
 
-type Route = { name: 'whoami' | 'runs' | 'workflows' | 'metrics' | 'recorded-events'; id?: undefined } | { name: 'trace' | 'span'; id: string };
+/** Answers a PATCH of the query API (an issue's status); returns false when the path is not one. */
+export async function handleQueryPatch(ctx: QueryContext, path: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const route = matchRoute(path);
+  if (route?.name !== 'issue') return false;
+  const project = authenticate(ctx, req, res);
+  if (project === null) return true;
+  try {
+    await patchIssue(ctx.store, project.slug, route.id, req, res);
+    return true;
+  } catch (err) {
+    return answerError(res, err);
+  }
+}
+
+/** The refusals a query can end in; anything else is the collector's own error (500). */
+function answerError(res: ServerResponse, err: unknown): true {
+  if (err instanceof BadParameter || err instanceof InvalidCursorError) {
+    sendError(res, 400, err.message, err.hint);
+    return true;
+  }
+  if (err instanceof StoreUnavailableError) {
+    sendError(res, 503, `the collector's store did not answer: ${err.message}`, 'retry after a few seconds; the collector logs why', { 'retry-after': '5' });
+    return true;
+  }
+  throw err;
+}
+
+type Route =
+  | { name: 'whoami' | 'runs' | 'workflows' | 'metrics' | 'recorded-events' | 'logs' | 'issues'; id?: undefined }
+  | { name: 'trace' | 'span' | 'issue'; id: string };
 
 function matchRoute(path: string): Route | null {
   switch (path) {
@@ -124,22 +159,14 @@ function matchRoute(path: string): Route | null {
       return { name: 'metrics' };
     case '/api/v1/recorded-events':
       return { name: 'recorded-events' };
+    case '/api/v1/logs':
+      return { name: 'logs' };
+    case '/api/v1/issues':
+      return { name: 'issues' };
   }
-  const match = /^\/api\/v1\/(traces|spans)\/([^/]*)$/.exec(path);
+  const match = /^\/api\/v1\/(traces|spans|issues)\/([^/]*)$/.exec(path);
   if (match === null) return null;
-  return { name: match[1] === 'traces' ? 'trace' : 'span', id: decodePathSegment(match[2]!) };
-}
-
-/**
- * A segment whose percent-escapes are not UTF-8 (`%ZZ`, `%E0%A4%A`) is kept as sent: it is no
- * id either way, and checkId answers 400 naming it, where decodeURIComponent's URIError was a 500.
- */
-function decodePathSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
+  return { name: match[1] === 'traces' ? 'trace' : match[1] === 'spans' ? 'span' : 'issue', id: decodePathSegment(match[2]!) };
 }
 
 function authenticate(ctx: QueryContext, req: IncomingMessage, res: ServerResponse): ProjectKeys | null {
@@ -160,15 +187,6 @@ function authenticate(ctx: QueryContext, req: IncomingMessage, res: ServerRespon
     return null;
   }
   return project;
-}
-
-class BadParameter extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-  }
 }
 
 function notFound(res: ServerResponse, error: string, hint: string): true {
@@ -208,39 +226,3 @@ async function fullTraceId(ctx: QueryContext, slug: string, id: string, res: Ser
   return null;
 }
 
-function checkId(id: string, what: string): string {
-  if (!isQueryId(id)) throw new BadParameter(`${what} ${JSON.stringify(id.slice(0, 80))} is not lowercase hex of at most 64 characters`, 'ids are the 32-hex trace_id / span_id fields of the spans');
-  return id;
-}
-
-function readLimit(params: URLSearchParams, fallback: number, max = 1000): number {
-  const raw = params.get('limit');
-  if (raw === null || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value)) throw new BadParameter(`limit=${JSON.stringify(raw.slice(0, 40))} is not a number`, `use a whole number from 1 to ${max}`);
-  return Math.min(max, Math.max(1, Math.trunc(value)));
-}
-
-function readSince(params: URLSearchParams): number | undefined {
-  const raw = params.get('since');
-  if (raw === null || raw === '') return undefined;
-  const time = Date.parse(raw);
-  if (Number.isNaN(time) || !/^\d{4}-\d{2}-\d{2}/.test(raw)) throw new BadParameter(`since=${JSON.stringify(raw.slice(0, 40))} is not an ISO 8601 time`, 'use e.g. since=2026-11-21T10:00:00Z');
-  return time;
-}
-
-function readTime(params: URLSearchParams, name: string): number | undefined {
-  const raw = params.get(name);
-  if (raw === null || raw === '') return undefined;
-  if (/^\d+$/.test(raw)) return Number(raw);
-  const time = Date.parse(raw);
-  if (Number.isNaN(time)) throw new BadParameter(`${name}=${JSON.stringify(raw.slice(0, 40))} is neither unix milliseconds nor an ISO 8601 time`, `use e.g. ${name}=${Date.now()}`);
-  return time;
-}
-
-function readInteger(params: URLSearchParams, name: string): number | undefined {
-  const raw = params.get(name);
-  if (raw === null || raw === '') return undefined;
-  if (!/^\d{1,10}$/.test(raw)) throw new BadParameter(`${name}=${JSON.stringify(raw.slice(0, 40))} is not a whole number`, `use e.g. ${name}=1234`);
-  return Number(raw);
-}

@@ -50,5 +50,9 @@ function sqliteQueries(store: CollectorStore): QueryStore {
     pids: (slug) => answer(() => store.pids(slug)),
     services: (slug) => answer(() => store.services(slug)),
     counts: (slug) => answer(() => store.counts(slug)),
+    logs: (slug, query) => answer(() => store.logs(slug, query)),
+    issues: (slug, query) => answer(() => store.issues(slug, query)),
+    issue: (slug, fingerprint, hours, now) => answer(() => store.issue(slug, fingerprint, hours, now)),
+    setIssueStatus: (slug, fingerprint, status, now) => answer(() => store.setIssueStatus(slug, fingerprint, status, now)),
   };
 }

@@ -8,7 +8,8 @@
 import type { WireEvent, WireSpan } from '../wire/batch-codec';
 import type { BatchPacking } from './batch-packing';
 import type {
-  EventsQuery, IngestResult, MetricSample, MetricsQuery, ProcessSummary, RunSummary, RunsQuery, StoreCounts, WorkflowSummary,
+  EventsQuery, IngestResult, IssueDetail, IssueStatus, IssueSummary, IssuesQuery, LogPage, LogsQuery, MetricSample, MetricsQuery,
+  ProcessSummary, RunSummary, RunsQuery, StoreCounts, WorkflowSummary,
 } from './store/types';
 
 export interface QueryStore {
@@ -25,6 +26,16 @@ export interface QueryStore {
   pids(slug: string): Promise<ProcessSummary[]>;
   services(slug: string): Promise<string[]>;
   counts(slug: string): Promise<StoreCounts>;
+  /** Newest first; a `cursor` from an earlier page continues after it. */
+  logs(slug: string, query: LogsQuery): Promise<LogPage>;
+  issues(slug: string, query: IssuesQuery): Promise<IssueSummary[]>;
+  /** Null when the project has no issue with this fingerprint; `hours` of hourly counts up to `now`. */
+  issue(slug: string, fingerprint: string, hours: number, now: number): Promise<IssueDetail | null>;
+  /**
+   * Sets an issue's status (the one write of the query API) as of `now`; resolves with the issue
+   * as it then reads, or null when there is no such issue.
+   */
+  setIssueStatus(slug: string, fingerprint: string, status: IssueStatus, now: number): Promise<IssueSummary | null>;
 }
 
 export interface BatchStore {

@@ -35,7 +35,7 @@ function spans(count: number, workflow: string, fields: Partial<WireSpan> = {}):
 }
 
 function traceInput(list: WireSpan[]): IngestInput {
-  return { kind: 'trace', batchId: newBatchId(), resource: { service: 'shop', environment: 'test', host: 'h', pid: 7, sdk: { name: 'teracron-node', version: '0.1.0' }, runtime: { name: 'node', version: '20.20.2' } }, spans: list };
+  return { kind: 'trace', batchId: newBatchId(), resource: { service: 'shop', environment: 'test', host: 'h', pid: 7, sdk: { name: 'teracron-node', version: '0.1.0' }, runtime: { name: 'node', version: '20.20.2' } }, spans: list, occurrences: [] };
 }
 
 test('a packed batch reads back exactly, lone surrogates and all', () => {

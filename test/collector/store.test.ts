@@ -62,7 +62,7 @@ function span(fields: Partial<WireSpan> & { span_id: string; trace_id: string })
 
 let batchCounter = 0;
 function traceBatch(spans: WireSpan[], batchId: string | null = hex(++batchCounter)): IngestInput {
-  return { kind: 'trace', batchId, resource: RESOURCE, spans };
+  return { kind: 'trace', batchId, resource: RESOURCE, spans, occurrences: [] };
 }
 
 function event(fields: Partial<WireEvent> & { name: string; timestamp: number }): WireEvent {
@@ -85,8 +85,10 @@ function sample(fields: Partial<MetricsEntry> & { timestamp: number }): MetricsE
   };
 }
 
-/** What migration 7 added (the agent's spool counts), taken away: a file as schema 6 left it. */
-const UNDO_SCHEMA_7 = ['spooled', 'replayed', 'dropped_spool_full', 'spool_bytes'].map((column) => `ALTER TABLE metric_samples DROP COLUMN ${column};`).join(' ');
+/** What migration 8 added (logs and issues), taken away: a file as schema 7 left it. */
+const UNDO_SCHEMA_8 = 'DROP TABLE logs; DROP TABLE issues; DROP TABLE issue_services; DROP TABLE issue_occurrences;';
+/** What migrations 7 and 8 added (the agent's spool counts, logs), taken away: a file as schema 6 left it. */
+const UNDO_SCHEMA_7 = `${UNDO_SCHEMA_8} ${['spooled', 'replayed', 'dropped_spool_full', 'spool_bytes'].map((column) => `ALTER TABLE metric_samples DROP COLUMN ${column};`).join(' ')}`;
 /** What migrations 5 to 7 did, undone: a file as schema 4 left it (its spans found by trace id). */
 const UNDO_SCHEMA_5 = `${UNDO_SCHEMA_7} DROP TABLE workflow_hours; DROP INDEX spans_run; ALTER TABLE spans DROP COLUMN run;
   CREATE INDEX spans_trace ON spans (project, trace_id, started_at);
@@ -176,7 +178,7 @@ test('the batch resource (service, environment, host, pid) is stored with each s
   const store = CollectorStore.open(file);
   store.insertBatch(SLUG, traceBatch([R]));
   store.insertBatch(SLUG, { kind: 'event', batchId: hex(500), resource: RESOURCE, events: [event({ name: 'e', timestamp: T0 })] });
-  store.insertBatch(SLUG, { kind: 'trace', batchId: null, resource: null, spans: [B] });
+  store.insertBatch(SLUG, { kind: 'trace', batchId: null, resource: null, spans: [B], occurrences: [] });
   store.close();
 
   const db = new Database(file, { readonly: true });
@@ -264,7 +266,7 @@ test('a span id sent again in another batch is stored once and counted once', (t
   store.insertBatch(SLUG, traceBatch([R, A]));
   const again = { ...A, operation: 'changed', duration_ms: 999 };
   assert.deepEqual(store.insertBatch(SLUG, traceBatch([again, A1])), { accepted: 1, duplicate: false });
-  assert.deepEqual(store.counts(SLUG), { spans: 3, events: 0, metric_samples: 0, runs: 1 });
+  assert.deepEqual(store.counts(SLUG), { spans: 3, events: 0, logs: 0, metric_samples: 0, runs: 1 });
   assert.equal(store.span(SLUG, A.span_id)!.operation, 'charge card');
   assert.equal(store.runs(SLUG, { limit: 1 })[0]!.span_count, 3);
 });
@@ -408,7 +410,7 @@ test('a batch with one bad row stores nothing, keeps earlier data and can be ret
   store.insertBatch(SLUG, traceBatch([R]));
   store.insertBatch(SLUG, { kind: 'event', batchId: null, resource: null, events: [event({ name: 'kept', timestamp: T0 })] });
   const before = store.counts(SLUG);
-  assert.deepEqual(before, { spans: 1, events: 1, metric_samples: 0, runs: 1 });
+  assert.deepEqual(before, { spans: 1, events: 1, logs: 0, metric_samples: 0, runs: 1 });
 
   const bad = { ...A1, workflow: null } as unknown as WireSpan;
   assert.throws(() => store.insertBatch(SLUG, traceBatch([A, B, bad], 'd'.repeat(32))), /NOT NULL constraint failed: spans\.workflow/);
@@ -533,8 +535,8 @@ test('retention deletes only rows older than the window, each trace whole, and s
   // old run + its 2 spans + old event + old sample + the old batch id, and the other project's run + span.
   assert.equal(store.applyRetention(7, now), 8);
 
-  assert.deepEqual(store.counts(SLUG), { spans: 1, events: 1, metric_samples: 1, runs: 1 });
-  assert.deepEqual(store.counts(OTHER), { spans: 0, events: 0, metric_samples: 0, runs: 0 });
+  assert.deepEqual(store.counts(SLUG), { spans: 1, events: 1, logs: 0, metric_samples: 1, runs: 1 });
+  assert.deepEqual(store.counts(OTHER), { spans: 0, events: 0, logs: 0, metric_samples: 0, runs: 0 });
   assert.deepEqual(store.runs(SLUG, { limit: 10 }).map((run) => run.trace_id), [newTrace]);
   assert.deepEqual(store.traceSpans(SLUG, oldTrace), []);
   assert.deepEqual(store.events(SLUG, { limit: 10 }).map((e) => e.name), ['new']);
@@ -563,7 +565,7 @@ test('a sweep of many old traces deletes in chunks with the event loop free betw
   clearInterval(ticking);
   assert.equal(deleted, traces * 3, 'every old run and both spans of each');
   assert.ok(ticks >= 2, `the event loop ran between chunks (${ticks} timer ticks during the sweep)`);
-  assert.deepEqual(store.counts(SLUG), { spans: 1, events: 0, metric_samples: 0, runs: 1 });
+  assert.deepEqual(store.counts(SLUG), { spans: 1, events: 0, logs: 0, metric_samples: 0, runs: 1 });
 });
 
 test('a sweep told to stop ends at a chunk boundary, each trace whole', async (t) => {
@@ -576,7 +578,7 @@ test('a sweep told to stop ends at a chunk boundary, each trace whole', async (t
   let chunks = 0;
   const deleted = await store.sweepRetention(7, now, () => chunks++ >= 1);
   assert.equal(deleted, RETENTION_CHUNK * 2, 'one chunk: 500 runs and their 500 spans');
-  assert.deepEqual(store.counts(SLUG), { spans: RETENTION_CHUNK * 2, events: 0, metric_samples: 0, runs: RETENTION_CHUNK * 2 });
+  assert.deepEqual(store.counts(SLUG), { spans: RETENTION_CHUNK * 2, events: 0, logs: 0, metric_samples: 0, runs: RETENTION_CHUNK * 2 });
 });
 
 test('retention refuses a window that is not a positive number of days', (t) => {
@@ -596,7 +598,7 @@ test('reopening a file keeps its data and does not rerun migrations', (t) => {
   t.after(() => again.close());
   assert.equal(again.migrationsApplied, 0);
   assert.deepEqual(again.runs(SLUG, { limit: 5 }), [TREE_RUN]);
-  assert.deepEqual(again.counts(SLUG), { spans: 4, events: 0, metric_samples: 0, runs: 1 });
+  assert.deepEqual(again.counts(SLUG), { spans: 4, events: 0, logs: 0, metric_samples: 0, runs: 1 });
 
   const db = new Database(file, { readonly: true });
   t.after(() => db.close());
@@ -703,11 +705,11 @@ test('another project never sees the first project data', (t) => {
   assert.deepEqual(store.events(OTHER, { limit: 50 }), []);
   assert.deepEqual(store.metrics(OTHER), []);
   assert.deepEqual(store.pids(OTHER), []);
-  assert.deepEqual(store.counts(OTHER), { spans: 0, events: 0, metric_samples: 0, runs: 0 });
+  assert.deepEqual(store.counts(OTHER), { spans: 0, events: 0, logs: 0, metric_samples: 0, runs: 0 });
 
   // The other project's own spans with the same ids live beside the first project's.
   assert.deepEqual(store.insertBatch(OTHER, traceBatch([R])), { accepted: 1, duplicate: false });
-  assert.deepEqual(store.counts(SLUG), { spans: 4, events: 1, metric_samples: 1, runs: 1 });
+  assert.deepEqual(store.counts(SLUG), { spans: 4, events: 1, logs: 0, metric_samples: 1, runs: 1 });
   assert.deepEqual(store.runs(OTHER, { limit: 5 }), [{ ...TREE_RUN, span_count: 1, error_summary: null }]);
 });
 
@@ -718,7 +720,7 @@ test('a committed batch survives kill -9 of the process that wrote it', async (t
   const child = spawn(process.execPath, ['-e', `
     const { CollectorStore } = require(${JSON.stringify(storeModule)});
     const store = CollectorStore.open(${JSON.stringify(file)});
-    store.insertBatch(${JSON.stringify(SLUG)}, { kind: 'trace', batchId: null, resource: null, spans: ${JSON.stringify(spans)} });
+    store.insertBatch(${JSON.stringify(SLUG)}, { kind: 'trace', batchId: null, resource: null, spans: ${JSON.stringify(spans)}, occurrences: [] });
     process.stdout.write('committed\\n');
     setInterval(() => {}, 1000);
   `], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -736,7 +738,7 @@ test('a committed batch survives kill -9 of the process that wrote it', async (t
 
   const store = CollectorStore.open(file);
   t.after(() => store.close());
-  assert.deepEqual(store.counts(SLUG), { spans: 4, events: 0, metric_samples: 0, runs: 1 });
+  assert.deepEqual(store.counts(SLUG), { spans: 4, events: 0, logs: 0, metric_samples: 0, runs: 1 });
   assert.deepEqual(store.runs(SLUG, { limit: 1 }), [TREE_RUN]);
 });
 

@@ -74,8 +74,8 @@ test('the store finds exactly the trace ids that start with a prefix, in id orde
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const store = CollectorStore.open(join(dir, 'teracron.db'));
   t.after(() => store.close());
-  store.insertBatch(SLUG, { kind: 'trace', batchId: null, resource: null, spans: IDS.map((id, i) => span(id, pad(i.toString(16)))) });
-  store.insertBatch('brave-lynx-101', { kind: 'trace', batchId: null, resource: null, spans: [span(pad('79bb00e5c'), pad('ee'))] });
+  store.insertBatch(SLUG, { kind: 'trace', batchId: null, resource: null, spans: IDS.map((id, i) => span(id, pad(i.toString(16)))), occurrences: [] });
+  store.insertBatch('brave-lynx-101', { kind: 'trace', batchId: null, resource: null, spans: [span(pad('79bb00e5c'), pad('ee'))], occurrences: [] });
 
   const startingWith = (prefix: string): string[] => IDS.filter((id) => id.startsWith(prefix)).sort();
   for (const prefix of ['79bb00e5', '79bb00e5a', '79bb00e5af', '79bb00e4', '79bb00e6', 'ffffffff', 'fffffffff', '00000000', pad('79bb00e5a').slice(0, 31)]) {

@@ -36,7 +36,7 @@ function span(fields: Partial<WireSpan> & { span_id: string; trace_id: string })
 }
 
 function batch(spans: WireSpan[]): Extract<IngestInput, { kind: 'trace' }> {
-  return { kind: 'trace', batchId: hex(++counter), resource: null, spans };
+  return { kind: 'trace', batchId: hex(++counter), resource: null, spans, occurrences: [] };
 }
 
 /** A seeded generator, so a failure replays. */
@@ -185,7 +185,7 @@ test('in a group of batches, one that fails is stored not at all and the others 
   assert.deepEqual(results[0], { accepted: 1, duplicate: false });
   assert.ok(results[1] instanceof Error && /NOT NULL/.test(results[1].message), String(results[1]));
   assert.deepEqual(results[2], { accepted: 1, duplicate: false });
-  assert.deepEqual(store.counts(SLUG), { spans: 2, events: 0, metric_samples: 0, runs: 2 });
+  assert.deepEqual(store.counts(SLUG), { spans: 2, events: 0, logs: 0, metric_samples: 0, runs: 2 });
   assert.equal(store.traceSpans(SLUG, hex(2)).length, 0);
   const [checkout] = store.workflows(SLUG, 10);
   assert.deepEqual([checkout!.total_runs, checkout!.avg_duration_ms], [2, 20]);
@@ -206,8 +206,9 @@ test('a file from schema 4 gets its spans linked to their runs and its workflow 
   const before = { workflows: store.workflows(SLUG, 10), trace: store.traceSpans(SLUG, hex(107)) };
   store.close();
   const db = new Database(file);
-  // Migration 7's columns go too, so that migrating from 4 adds them again.
-  db.exec(`${['spooled', 'replayed', 'dropped_spool_full', 'spool_bytes'].map((c) => `ALTER TABLE metric_samples DROP COLUMN ${c};`).join(' ')}
+  // Migration 7's columns and 8's tables go too, so that migrating from 4 adds them again.
+  db.exec(`DROP TABLE logs; DROP TABLE issues; DROP TABLE issue_services; DROP TABLE issue_occurrences;
+    ${['spooled', 'replayed', 'dropped_spool_full', 'spool_bytes'].map((c) => `ALTER TABLE metric_samples DROP COLUMN ${c};`).join(' ')}
     DROP TABLE workflow_hours; DROP INDEX spans_run; ALTER TABLE spans DROP COLUMN run;
     CREATE INDEX spans_trace ON spans (project, trace_id, started_at);
     CREATE INDEX runs_finished_duration ON runs (project, workflow, duration_ms) WHERE status <> 'in_progress';

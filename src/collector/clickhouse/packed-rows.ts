@@ -11,12 +11,20 @@
  * Within a batch, a span id sent twice keeps one record as SQLite's ingest does: the first,
  * unless it was `started` and a finished one follows.
  *
+ * Events, logs and the errors of logs are keyed by the batch id and their place in the batch
+ * (`batchKey:0000012`; `batchKey_0000012` for a log, whose key is its id in the API, which
+ * cursors restrict to [0-9A-Za-z_-]), the same at every collector, so copies of a batch written
+ * by two collectors collapse (schema.ts). A failed span's occurrence is keyed by the span's ids
+ * instead: the span sent again in another batch is one span, so one occurrence, as on SQLite.
+ * A trace or log batch brings its issue occurrences along, as rows of a second table in the
+ * same packed bytes.
+ *
  * Layout of the packed bytes: a tag byte (PACKED_ROWS_TAG), the header's length (u32 LE), the
  * header as JSON ({ batchId, accepted, tables: [[table, rows, bytes], …] }), then each table's
  * rows in that order.
  */
-import type { WireSpan } from '../../wire/batch-codec';
-import type { IngestInput } from '../store/types';
+import type { WireResource, WireSpan } from '../../wire/batch-codec';
+import type { IngestInput, IssueOccurrence } from '../store/types';
 
 /** Distinct from batch-transfer.ts's tags (0 msgpack, 1 structured clone), so a mix-up fails loudly. */
 export const PACKED_ROWS_TAG = 2;
@@ -38,9 +46,24 @@ export const SAMPLE_COLUMNS = [
   'metrics_dropped', 'spooled', 'replayed', 'dropped_spool_full', 'spool_bytes', 'day',
 ] as const;
 
-export type RowTable = 'spans' | 'events' | 'metric_samples';
+export const LOG_COLUMNS = [
+  'project', 'log_key', 'timestamp', 'level', 'message', 'module', 'service', 'environment', 'host', 'pid', 'trace_id', 'span_id',
+  'extra', 'error_type', 'error_message', 'stack', 'fingerprint', 'day',
+] as const;
+export const OCCURRENCE_COLUMNS = [
+  'project', 'fingerprint', 'occurrence_key', 'timestamp', 'source', 'level', 'type', 'normalized_message', 'frames', 'message',
+  'stack', 'service', 'trace_id', 'span_id', 'day',
+] as const;
 
-export const COLUMNS: Record<RowTable, readonly string[]> = { spans: SPAN_COLUMNS, events: EVENT_COLUMNS, metric_samples: SAMPLE_COLUMNS };
+export type RowTable = 'spans' | 'events' | 'metric_samples' | 'logs' | 'issue_occurrences';
+
+export const COLUMNS: Record<RowTable, readonly string[]> = {
+  spans: SPAN_COLUMNS,
+  events: EVENT_COLUMNS,
+  metric_samples: SAMPLE_COLUMNS,
+  logs: LOG_COLUMNS,
+  issue_occurrences: OCCURRENCE_COLUMNS,
+};
 
 export interface PackedRows {
   batchId: string | null;
@@ -55,14 +78,12 @@ export function dayOf(time: number): number {
 }
 
 export function packRows(project: string, input: IngestInput, receivedAt: number): Uint8Array {
-  const lines: string[] = [];
-  let table: RowTable;
+  const tables: Array<{ table: RowTable; lines: string[] }> = [];
+  const head = text(project);
   switch (input.kind) {
     case 'trace': {
-      table = 'spans';
-      const r = input.resource;
-      const tail = `${nullable(r?.service)}\t${nullable(r?.environment)}\t${nullable(r?.host)}\t${number(r?.pid)}`;
-      const head = text(project);
+      const tail = resourceTail(input.resource);
+      const lines: string[] = [];
       for (const s of keptSpans(input.spans)) {
         lines.push(
           `${head}\t${text(s.trace_id)}\t${text(s.span_id)}\t${nullable(s.parent_span_id)}\t${text(s.workflow)}\t${text(s.operation)}\t` +
@@ -70,52 +91,72 @@ export function packRows(project: string, input: IngestInput, receivedAt: number
             `${json(s.metadata)}\t${json(s.captured_params)}\t${tail}\t${s.status === 'started' ? 0 : 1}\t${dayOf(s.started_at)}\n`,
         );
       }
+      const occurrences = occurrenceLines(head, input.resource, input.occurrences, (o) => `${o.trace_id ?? ''}:${o.span_id ?? ''}`);
+      tables.push({ table: 'spans', lines }, { table: 'issue_occurrences', lines: occurrences });
       break;
     }
     case 'event': {
-      table = 'events';
-      // The event's place in its batch makes the key; a batch without an id gets a key of its
-      // own, so its events are never taken for another's (and a retry of it is not recognised).
-      const batchKey = input.batchId ?? `${receivedAt.toString(36)}-${Math.random().toString(36).slice(2)}`;
-      const r = input.resource;
-      const tail = `${nullable(r?.service)}\t${nullable(r?.environment)}\t${nullable(r?.host)}\t${number(r?.pid)}`;
-      input.events.forEach((e, i) => {
-        lines.push(
-          `${text(project)}\t${text(`${batchKey}:${String(i).padStart(7, '0')}`)}\t${nullable(e.trace_id)}\t${nullable(e.span_id)}\t` +
-            `${nullable(e.workflow)}\t${text(e.event_type)}\t${text(e.name)}\t${nullable(e.message)}\t${text(e.severity)}\t${e.timestamp}\t` +
-            `${json(e.metadata)}\t${tail}\t${dayOf(e.timestamp)}\n`,
-        );
-      });
+      const batchKey = batchKeyOf(input.batchId, receivedAt);
+      const tail = resourceTail(input.resource);
+      const lines = input.events.map(
+        (e, i) =>
+          `${head}\t${text(`${batchKey}:${String(i).padStart(7, '0')}`)}\t${nullable(e.trace_id)}\t${nullable(e.span_id)}\t` +
+          `${nullable(e.workflow)}\t${text(e.event_type)}\t${text(e.name)}\t${nullable(e.message)}\t${text(e.severity)}\t${e.timestamp}\t` +
+          `${json(e.metadata)}\t${tail}\t${dayOf(e.timestamp)}\n`,
+      );
+      tables.push({ table: 'events', lines });
+      break;
+    }
+    case 'log': {
+      const batchKey = batchKeyOf(input.batchId, receivedAt);
+      const tail = resourceTail(input.resource);
+      const lines = input.logs.map(
+        (l, i) =>
+          `${head}\t${text(logKey(batchKey, i))}\t${l.timestamp}\t${text(l.level)}\t${text(l.message)}\t${nullable(l.module)}\t${tail}\t` +
+          `${nullable(l.trace_id)}\t${nullable(l.span_id)}\t${json(l.extra)}\t${nullable(l.error_type)}\t${nullable(l.error_message)}\t` +
+          `${nullable(l.stack)}\t${nullable(input.fingerprints[i])}\t${dayOf(l.timestamp)}\n`,
+      );
+      const occurrences = occurrenceLines(head, input.resource, input.occurrences, (_, i) => logKey(batchKey, i));
+      tables.push({ table: 'logs', lines }, { table: 'issue_occurrences', lines: occurrences });
       break;
     }
     case 'metrics': {
-      table = 'metric_samples';
       const key = text(`|${input.service ?? ''}|${input.host ?? ''}`);
-      for (const e of input.entries) {
-        lines.push(
-          `${text(project)}\t${e.pid ?? ''}${key}\t${e.timestamp}\t${e.heap_total}\t${e.heap_used}\t${e.rss}\t${e.external}\t` +
-            `${e.array_buffers}\t${e.cpu_usage_pct}\t${e.event_loop_lag}\t${number(e.uss)}\t${number(e.pss)}\t${number(e.vms)}\t` +
-            `${number(e.swap)}\t${number(e.pid)}\t${number(e.threads)}\t${number(e.event_loop_p50)}\t${number(e.event_loop_p99)}\t` +
-            `${number(e.ppid)}\t${nullable(e.command)}\t${text(input.sdkVersion)}\t${text(input.runtimeVersion)}\t` +
-            `${nullable(input.service)}\t${nullable(input.host)}\t${number(e.dropped_ring_full)}\t${number(e.dropped_send_failed)}\t` +
-            `${number(e.send_retries)}\t${number(e.metrics_dropped)}\t${number(e.spooled)}\t${number(e.replayed)}\t` +
-            `${number(e.dropped_spool_full)}\t${number(e.spool_bytes)}\t${dayOf(e.timestamp)}\n`,
-        );
-      }
+      const lines = input.entries.map(
+        (e) =>
+          `${head}\t${e.pid ?? ''}${key}\t${e.timestamp}\t${e.heap_total}\t${e.heap_used}\t${e.rss}\t${e.external}\t` +
+          `${e.array_buffers}\t${e.cpu_usage_pct}\t${e.event_loop_lag}\t${number(e.uss)}\t${number(e.pss)}\t${number(e.vms)}\t` +
+          `${number(e.swap)}\t${number(e.pid)}\t${number(e.threads)}\t${number(e.event_loop_p50)}\t${number(e.event_loop_p99)}\t` +
+          `${number(e.ppid)}\t${nullable(e.command)}\t${text(input.sdkVersion)}\t${text(input.runtimeVersion)}\t` +
+          `${nullable(input.service)}\t${nullable(input.host)}\t${number(e.dropped_ring_full)}\t${number(e.dropped_send_failed)}\t` +
+          `${number(e.send_retries)}\t${number(e.metrics_dropped)}\t${number(e.spooled)}\t${number(e.replayed)}\t` +
+          `${number(e.dropped_spool_full)}\t${number(e.spool_bytes)}\t${dayOf(e.timestamp)}\n`,
+      );
+      tables.push({ table: 'metric_samples', lines });
       break;
     }
   }
-  const body = Buffer.from(lines.join(''), 'utf8');
+  const bodies = tables.filter((t) => t.lines.length > 0).map((t) => ({ table: t.table, rows: t.lines.length, bytes: Buffer.from(t.lines.join(''), 'utf8') }));
   const header = Buffer.from(
-    JSON.stringify({ batchId: input.batchId, accepted: lines.length, tables: lines.length === 0 ? [] : [[table, lines.length, body.length]] }),
+    JSON.stringify({
+      batchId: input.batchId,
+      // The batch's own records (its first table), not the issue occurrences that come with them.
+      accepted: tables[0]!.lines.length,
+      tables: bodies.map((b) => [b.table, b.rows, b.bytes.length]),
+    }),
     'utf8',
   );
+  const bodyLength = bodies.reduce((sum, b) => sum + b.bytes.length, 0);
   // A fresh buffer of its own, so the ingest pool can transfer it rather than copy it.
-  const out = new Uint8Array(5 + header.length + body.length);
+  const out = new Uint8Array(5 + header.length + bodyLength);
   out[0] = PACKED_ROWS_TAG;
   new DataView(out.buffer).setUint32(1, header.length, true);
   out.set(header, 5);
-  out.set(body, 5 + header.length);
+  let offset = 5 + header.length;
+  for (const b of bodies) {
+    out.set(b.bytes, offset);
+    offset += b.bytes.length;
+  }
   return out;
 }
 
@@ -156,6 +197,35 @@ function keptSpans(spans: WireSpan[]): WireSpan[] {
     if (earlier === undefined || (earlier.status === 'started' && span.status !== 'started')) kept.set(span.span_id, span);
   }
   return [...kept.values()];
+}
+
+/**
+ * The rows' keys start with the batch id; a batch without an id gets a key of its own, so its
+ * rows are never taken for another's (and a retry of it is not recognised).
+ */
+function batchKeyOf(batchId: string | null, receivedAt: number): string {
+  return batchId ?? `${receivedAt.toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** A log's key and id: its batch's and its place in the batch, padded so that keys sort in batch order. */
+function logKey(batchKey: string, index: number): string {
+  return `${batchKey}_${String(index).padStart(7, '0')}`;
+}
+
+function resourceTail(r: WireResource | null): string {
+  return `${nullable(r?.service)}\t${nullable(r?.environment)}\t${nullable(r?.host)}\t${number(r?.pid)}`;
+}
+
+function occurrenceLines(
+  head: string, resource: WireResource | null, occurrences: readonly IssueOccurrence[], keyOf: (o: IssueOccurrence, index: number) => string,
+): string[] {
+  const service = nullable(resource?.service);
+  return occurrences.map(
+    (o, i) =>
+      `${head}\t${text(o.fingerprint)}\t${text(keyOf(o, i))}\t${o.timestamp}\t${text(o.source)}\t${nullable(o.level)}\t` +
+      `${text(o.type)}\t${text(o.normalized_message)}\t${text(JSON.stringify(o.frames))}\t${text(o.message)}\t${nullable(o.stack)}\t` +
+      `${service}\t${nullable(o.trace_id)}\t${nullable(o.span_id)}\t${dayOf(o.timestamp)}\n`,
+  );
 }
 
 /** TabSeparated escapes: a backslash, tab or line break inside a value would end it. */

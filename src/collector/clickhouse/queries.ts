@@ -13,7 +13,6 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { WireAttributes, WireEvent, WireSpan } from '../../wire/batch-codec';
-import { StoreUnavailableError } from '../store-backend';
 import type { QueryStore } from '../store-backend';
 import { LARGEST_BUCKET, LOG_GAMMA, quantiles, SMALLEST_MS, ZERO_BUCKET } from '../store/duration-sketch';
 import type { DurationSketch } from '../store/duration-sketch';
@@ -24,7 +23,9 @@ import type {
   EventsQuery, MetricSample, MetricsQuery, ProcessSummary, RunSummary, RunsQuery, StoreCounts, WorkflowSummary,
 } from '../store/types';
 import { HOUR_MS, hourOf } from '../store/workflow-hours';
-import { int, num, str } from './sql';
+import { clickHouseIssueQueries } from './issue-queries';
+import { clickHouseLogQueries } from './log-queries';
+import { int, num, rowReader, str } from './sql';
 
 const SPAN_COLUMNS =
   'trace_id, span_id, parent_span_id, workflow, operation, status, started_at, duration_ms, error_type, error_message, metadata, captured_params';
@@ -49,13 +50,7 @@ interface StoredSpan extends Omit<WireSpan, 'metadata' | 'captured_params'> {
 }
 
 export function clickHouseQueries(client: ClickHouseClient): QueryStore {
-  const rows = async <T>(query: string): Promise<T[]> => {
-    try {
-      return await (await client.query({ query, format: 'JSONEachRow' })).json<T>();
-    } catch (error) {
-      throw new StoreUnavailableError(`ClickHouse: ${((error as Error).message ?? String(error)).split('\n')[0]}`);
-    }
-  };
+  const rows = rowReader(client);
 
   const spansOf = async (project: string, traceIds: readonly string[]): Promise<StoredSpan[]> =>
     traceIds.length === 0
@@ -203,11 +198,21 @@ export function clickHouseQueries(client: ClickHouseClient): QueryStore {
       const [counts] = await rows<Record<keyof StoreCounts, number | string>>(
         `SELECT (SELECT count() FROM spans FINAL WHERE project = ${p}) AS spans,
                 (SELECT count() FROM events FINAL WHERE project = ${p}) AS events,
+                (SELECT count() FROM logs FINAL WHERE project = ${p}) AS logs,
                 (SELECT count() FROM metric_samples FINAL WHERE project = ${p}) AS metric_samples,
                 (SELECT uniqExact(trace_id) FROM runs WHERE project = ${p}) AS runs`,
       );
-      return { spans: Number(counts!.spans), events: Number(counts!.events), metric_samples: Number(counts!.metric_samples), runs: Number(counts!.runs) };
+      return {
+        spans: Number(counts!.spans),
+        events: Number(counts!.events),
+        logs: Number(counts!.logs),
+        metric_samples: Number(counts!.metric_samples),
+        runs: Number(counts!.runs),
+      };
     },
+
+    ...clickHouseLogQueries(rows),
+    ...clickHouseIssueQueries(client, rows),
   };
 }
 

@@ -6,7 +6,7 @@
  *
  * Written for the oldest server in use, Debian's 18.16: no DateTime64 (times are Float64 unix
  * ms, the wire's value at full precision), no TTL, no query parameters, no SimpleAggregateFunction.
- * Every table is partitioned by day (`day` = unix ms / 86,400,000), so retention drops whole
+ * Every data table is partitioned by day (`day` = unix ms / 86,400,000), so retention drops whole
  * partitions (retention.ts) instead of deleting rows.
  *
  * Duplicates: a batch retried into another collector (its first 202 lost) is written twice.
@@ -23,10 +23,31 @@
  *   the sending process (pid, service, host): a process sends one sample per timestamp.
  * - batches: the batch ids stored, so a retry reaching the same or another collector later is
  *   answered `duplicate` without writing.
+ * - logs: ReplacingMergeTree keyed by (project, timestamp, log_key), log_key being the batch id and
+ *   the log's place in it like event_key: the key leads with the time, so a newest-first page
+ *   reads the newest parts of the key range (and `from`/`to` prune it).
+ * - issue_occurrences: ReplacingMergeTree keyed by (project, fingerprint, timestamp,
+ *   occurrence_key), the batch id and the occurrence's place in it: one issue's occurrences are
+ *   one key range, newest last.
+ *
+ * Issues are computed from their occurrences at read time (FINAL), not kept in an aggregate fed
+ * by a materialized view. Correctness decided it: a count must not grow when two collectors race
+ * to store copies of one batch, and an aggregate that stays exact under copies has to keep every
+ * occurrence's key in its state (uniqExact), which is as much to read as the occurrences
+ * themselves; and retention then drops an issue's old days with its occurrences, with nothing
+ * else to keep in step. Errors are a small part of what a project sends, and the list reads only
+ * the project's range of this one table.
+ * - issue_status: what was set through the API, a ReplacingMergeTree(version) keyed by
+ *   (project, fingerprint), version being the time it was set (in µs, so two settings within a
+ *   millisecond keep their order): the latest setting wins. Whether a resolved issue regressed is
+ *   read with it (a later occurrence than the resolution), never stored. It is not partitioned by
+ *   day: an issue that keeps occurring keeps its status past the retention window, and one not
+ *   seen within it has its status forgotten by a newer '' row (retention.ts), as SQLite deletes
+ *   the issue.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 
-export const CLICKHOUSE_SCHEMA_VERSION = 2;
+export const CLICKHOUSE_SCHEMA_VERSION = 3;
 
 const DAY = 'toUInt32(intDiv(toUInt64(greatest(started_at, 0)), 86400000))';
 
@@ -85,10 +106,28 @@ const MIGRATIONS: ReadonlyArray<readonly string[]> = [
     'ALTER TABLE metric_samples ADD COLUMN dropped_spool_full Nullable(Float64) AFTER replayed',
     'ALTER TABLE metric_samples ADD COLUMN spool_bytes Nullable(Float64) AFTER dropped_spool_full',
   ],
+  // 3: logs and issues (issue 18).
+  [
+    `CREATE TABLE IF NOT EXISTS logs (
+       project String, log_key String, timestamp Float64, level String, message String, module Nullable(String),
+       service Nullable(String), environment Nullable(String), host Nullable(String), pid Nullable(Int64),
+       trace_id Nullable(String), span_id Nullable(String), extra String,
+       error_type Nullable(String), error_message Nullable(String), stack Nullable(String), fingerprint Nullable(String),
+       day UInt32 DEFAULT toUInt32(intDiv(toUInt64(greatest(timestamp, 0)), 86400000))
+     ) ENGINE = ReplacingMergeTree() PARTITION BY day ORDER BY (project, timestamp, log_key)`,
+    `CREATE TABLE IF NOT EXISTS issue_occurrences (
+       project String, fingerprint String, occurrence_key String, timestamp Float64, source String, level Nullable(String),
+       type String, normalized_message String, frames String, message String, stack Nullable(String),
+       service Nullable(String), trace_id Nullable(String), span_id Nullable(String),
+       day UInt32 DEFAULT toUInt32(intDiv(toUInt64(greatest(timestamp, 0)), 86400000))
+     ) ENGINE = ReplacingMergeTree() PARTITION BY day ORDER BY (project, fingerprint, timestamp, occurrence_key)`,
+    `CREATE TABLE IF NOT EXISTS issue_status (project String, fingerprint String, status String, changed_at Float64, version UInt64)
+     ENGINE = ReplacingMergeTree(version) ORDER BY (project, fingerprint)`,
+  ],
 ];
 
 /** The tables retention drops partitions of; views feed some of them and hold no data. */
-export const DATA_TABLES = ['spans', 'span_traces', 'runs', 'events', 'metric_samples', 'batches'] as const;
+export const DATA_TABLES = ['spans', 'span_traces', 'runs', 'events', 'metric_samples', 'batches', 'logs', 'issue_occurrences'] as const;
 
 /**
  * Creates the database if needed and applies the migrations it lacks; returns how many. A

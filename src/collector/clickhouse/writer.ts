@@ -9,8 +9,10 @@
  * 420k inserted, 18.16 on 2 cores); waiting 200 ms merged 0.5M and stored ~1.5x the spans/s.
  *
  * A flush first asks which of its batch ids are already stored (a retry after a lost 202, here
- * or at another collector) and answers those `duplicate` without writing. Then the spans, events
- * and samples go in, then the batch ids: a batch id is recorded only once its rows are stored.
+ * or at another collector) and answers those `duplicate` without writing. Then the rows go in,
+ * one INSERT per table at once (spans, events, logs, issue occurrences, samples: a batch may
+ * bring rows for two of them), then the batch ids: a batch id is recorded only once all its rows
+ * are stored.
  * Any failure fails every batch of the flush with StoreWriteError (the sender is answered 503
  * and retries); rows that did get in are harmless, since the tables collapse copies (schema.ts).
  */

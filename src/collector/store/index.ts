@@ -6,6 +6,10 @@ import type { WireEvent, WireSpan } from '../../wire/batch-codec';
 import { asError } from './errors';
 import { createIngest, insertBatch, insertBatches } from './ingest';
 import type { IngestState } from './ingest';
+import { createIssueQueries, findIssue, listIssues, setIssueStatus } from './issue-queries';
+import type { IssueQueryState } from './issue-queries';
+import { createLogQueries, listLogs } from './log-queries';
+import type { LogQueryState } from './log-queries';
 import { openDatabase } from './open';
 import type { Db } from './open';
 import { createProjects, ensureProjectId, projectId } from './projects';
@@ -19,12 +23,13 @@ import { applyRetentionChunk, createRetention, retentionCutoff } from './retenti
 import type { RetentionState } from './retention';
 import { migrate, SCHEMA_VERSION } from './schema';
 import type {
-  EventsQuery, IngestInput, IngestResult, MetricSample, MetricsQuery, ProcessSummary, RunSummary, RunsQuery,
-  StoreCounts, WorkflowSummary,
+  EventsQuery, IngestInput, IngestResult, IssueDetail, IssueStatus, IssueSummary, IssuesQuery, LogPage, LogsQuery, MetricSample,
+  MetricsQuery, ProcessSummary, RunSummary, RunsQuery, StoreCounts, WorkflowSummary,
 } from './types';
 
 export { asError, TeracronStoreError } from './errors';
 export type { StoreErrorReason } from './errors';
+export { InvalidCursorError } from './log-cursor';
 export { SCHEMA_VERSION } from './schema';
 export type * from './types';
 
@@ -42,6 +47,8 @@ export class CollectorStore {
   readonly #projects: ProjectState;
   readonly #ingest: IngestState;
   readonly #queries: QueryState;
+  readonly #logs: LogQueryState;
+  readonly #issues: IssueQueryState;
   readonly #retention: RetentionState;
   /** Migrations applied by this open (0 when the file was already current). */
   readonly migrationsApplied: number;
@@ -53,6 +60,8 @@ export class CollectorStore {
     this.#projects = createProjects(db);
     this.#ingest = createIngest(db, now);
     this.#queries = createQueries(db);
+    this.#logs = createLogQueries(db);
+    this.#issues = createIssueQueries(db);
     this.#retention = createRetention(db);
   }
 
@@ -136,6 +145,25 @@ export class CollectorStore {
 
   counts(slug: string): StoreCounts {
     return countRows(this.#queries, projectId(this.#projects, slug));
+  }
+
+  /** Newest first; throws InvalidCursorError for a cursor this store did not give. */
+  logs(slug: string, query: LogsQuery): LogPage {
+    return listLogs(this.#logs, projectId(this.#projects, slug), query);
+  }
+
+  issues(slug: string, query: IssuesQuery): IssueSummary[] {
+    return listIssues(this.#issues, projectId(this.#projects, slug), query);
+  }
+
+  /** Null when the project has no such issue; `hours` of hourly counts up to `now`. */
+  issue(slug: string, fingerprint: string, hours: number, now: number): IssueDetail | null {
+    return findIssue(this.#issues, projectId(this.#projects, slug), fingerprint, hours, now);
+  }
+
+  /** The one write of the query connection; null when the project has no such issue. */
+  setIssueStatus(slug: string, fingerprint: string, status: IssueStatus, now: number): IssueSummary | null {
+    return setIssueStatus(this.#issues, projectId(this.#projects, slug), fingerprint, status, now);
   }
 
   /** Deletes rows older than `days` before `now`, all at once; returns how many rows went. */

@@ -9,6 +9,10 @@
  * A span carries its run's rowid. Each trace's `runs` row is written once per batch: inserted
  * already folded for a new trace, or read, folded in memory and written back.
  *
+ * Logs and the errors of a batch (its error logs, its failed spans) are written in the same
+ * transaction (log-ingest.ts); a failed span counts in its issue only when it was stored, not
+ * when it was skipped as stored before.
+ *
  * Duplicates are skipped with `ON CONFLICT (key) DO NOTHING`, never `INSERT OR IGNORE`: OR IGNORE
  * would also skip a row that breaks NOT NULL, silently storing part of a bad batch.
  */
@@ -18,6 +22,8 @@ import type { MetricsEntry } from '../../wire/metrics-batch';
 import { asError } from './errors';
 import { idKey, optionalIdKey } from './ids';
 import type { IdKey } from './ids';
+import { createLogIngest, writeLogs, writeOccurrences } from './log-ingest';
+import type { LogIngestState } from './log-ingest';
 import type { Db } from './open';
 import { emptyRun, foldSpan } from './run-summary';
 import type { RunRow } from './run-summary';
@@ -40,6 +46,7 @@ export interface IngestState {
   hours: WorkflowHoursState;
   insertEvent: Statement;
   insertSample: Statement;
+  logs: LogIngestState;
   insertBatch: BetterSqlite3.Transaction<(project: number, input: IngestInput) => IngestResult>;
   insertGroup: BetterSqlite3.Transaction<(items: readonly ProjectBatch[], results: Array<IngestResult | Error>) => void>;
 }
@@ -100,6 +107,7 @@ export function createIngest(db: Db, now: () => number): IngestState {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (project, pid, timestamp) DO NOTHING`,
     ),
+    logs: createLogIngest(db),
   } as Omit<IngestState, 'insertBatch' | 'insertGroup'> as IngestState;
   state.insertBatch = db.transaction((project: number, input: IngestInput) => writeBatch(state, project, input));
   // Each batch's writes run straight in the group's transaction, with no savepoint of its own:
@@ -148,16 +156,25 @@ function writeBatch(state: IngestState, project: number, input: IngestInput): In
   switch (input.kind) {
     case 'trace': {
       const hours = new HourDeltas();
-      const accepted = writeSpans(state, project, input.resource, input.spans, hours);
+      const written = new Set<string>();
+      const accepted = writeSpans(state, project, input.resource, input.spans, hours, written);
       hours.flush(state.hours);
+      // A failed span stored before (sent again in another batch) is no new occurrence.
+      const occurrences = input.occurrences.filter((o) => o.span_id !== null && written.has(o.span_id));
+      writeOccurrences(state.logs, project, input.resource?.service ?? null, occurrences);
       return { accepted, duplicate: false };
     }
     case 'event':
       return { accepted: writeEvents(state, project, input.resource, input.events), duplicate: false };
+    case 'log': {
+      const accepted = writeLogs(state.logs, project, input.resource, input.logs, input.fingerprints);
+      writeOccurrences(state.logs, project, input.resource?.service ?? null, input.occurrences);
+      return { accepted, duplicate: false };
+    }
     case 'metrics':
       return { accepted: writeSamples(state, project, input), duplicate: false };
     default:
-      throw new TypeError(`Unknown batch kind ${JSON.stringify((input as { kind: unknown }).kind)}: expected "trace", "event" or "metrics".`);
+      throw new TypeError(`Unknown batch kind ${JSON.stringify((input as { kind: unknown }).kind)}: expected "trace", "event", "log" or "metrics".`);
   }
 }
 
@@ -167,6 +184,8 @@ function itemCount(input: IngestInput): number {
       return input.spans.length;
     case 'event':
       return input.events.length;
+    case 'log':
+      return input.logs.length;
     case 'metrics':
       return input.entries.length;
   }
@@ -180,7 +199,8 @@ interface SpanColumns {
   pid: number | null;
 }
 
-function writeSpans(state: IngestState, project: number, resource: WireResource | null, spans: WireSpan[], hours: HourDeltas): number {
+/** `written` gets the ids of the spans stored or finished (not those skipped as stored before). */
+function writeSpans(state: IngestState, project: number, resource: WireResource | null, spans: WireSpan[], hours: HourDeltas, written: Set<string>): number {
   const columns: SpanColumns = {
     project,
     service: resource?.service ?? null,
@@ -196,14 +216,14 @@ function writeSpans(state: IngestState, project: number, resource: WireResource 
     else list.push(span);
   }
   let accepted = 0;
-  for (const [traceId, list] of traces) accepted += writeTrace(state, columns, idKey(traceId), list, hours);
+  for (const [traceId, list] of traces) accepted += writeTrace(state, columns, idKey(traceId), list, hours, written);
   return accepted;
 }
 
 /** What writing a span did: stored it, replaced its stored `started` record, or nothing. */
 type Outcome = 'new' | 'finished' | 'skipped';
 
-function writeTrace(state: IngestState, columns: SpanColumns, traceKey: IdKey, spans: WireSpan[], hours: HourDeltas): number {
+function writeTrace(state: IngestState, columns: SpanColumns, traceKey: IdKey, spans: WireSpan[], hours: HourDeltas, written: Set<string>): number {
   // Most traces are new: their run row is written first, since their spans carry its rowid. The
   // row is folded ahead from what writing the spans should do (each span new, a repeated span id
   // replacing its `started` record), and folded again from what they did only if that differs
@@ -215,7 +235,7 @@ function writeTrace(state: IngestState, columns: SpanColumns, traceKey: IdKey, s
   const project = columns.project;
   // Not RETURNING rowid: SQLite collects RETURNING rows in a temporary table first.
   const inserted = state.insertRun.run(project, traceKey, ...runValues(row));
-  if (inserted.changes === 0) return writeToStoredRun(state, columns, traceKey, spans, hours);
+  if (inserted.changes === 0) return writeToStoredRun(state, columns, traceKey, spans, hours, written);
   const runId = Number(inserted.lastInsertRowid);
   const outcomes = spans.map((span, i) => (planned[i] === 'skipped' ? 'skipped' : writeSpan(state, columns, traceKey, runId, span)));
   let final = row;
@@ -228,17 +248,21 @@ function writeTrace(state: IngestState, columns: SpanColumns, traceKey: IdKey, s
     updateRun(state, runId, refolded);
     final = refolded;
   }
+  spans.forEach((span, i) => {
+    if (outcomes[i] !== 'skipped') written.add(span.span_id);
+  });
   hours.add(project, final, 1);
   return final.span_count;
 }
 
-function writeToStoredRun(state: IngestState, columns: SpanColumns, traceKey: IdKey, spans: WireSpan[], hours: HourDeltas): number {
+function writeToStoredRun(state: IngestState, columns: SpanColumns, traceKey: IdKey, spans: WireSpan[], hours: HourDeltas, written: Set<string>): number {
   const stored = state.getRun.get(columns.project, traceKey)!;
   const before: RunFacts = { workflow: stored.workflow, status: stored.status, started_at: stored.started_at, duration_ms: stored.duration_ms };
   let accepted = 0;
   for (const span of spans) {
     const outcome = writeSpan(state, columns, traceKey, stored.id, span);
     if (outcome === 'skipped') continue;
+    written.add(span.span_id);
     accepted++;
     foldSpan(stored, span, outcome === 'new');
   }

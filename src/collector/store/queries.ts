@@ -134,6 +134,7 @@ export function createQueries(db: Db): QueryState {
     counts: db.prepare<[{ project: number }], StoreCounts>(
       `SELECT (SELECT count(*) FROM spans WHERE project = @project) AS spans,
               (SELECT count(*) FROM events WHERE project = @project) AS events,
+              (SELECT count(*) FROM logs WHERE project = @project) AS logs,
               (SELECT count(*) FROM metric_samples WHERE project = @project) AS metric_samples,
               (SELECT count(*) FROM runs WHERE project = @project) AS runs`,
     ),

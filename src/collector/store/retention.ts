@@ -7,7 +7,9 @@
  *
  * Traces go whole: a run older than the cutoff (by its started_at) is deleted with every span of
  * its trace, in the same chunk, so no trace is left half-shown and no run's span_count goes
- * stale. Events, metric samples and batch ids go by their own timestamp / received_at. Once a
+ * stale. Events, metric samples, logs, issue occurrences and batch ids go by their own
+ * timestamp / received_at; an issue goes once its last occurrence is older than the cutoff
+ * (its count then covers occurrences already deleted, which is what it counted). Once a
  * batch id is forgotten, a retry of that batch would be stored again (spans still dedupe by span
  * id while they are kept).
  */
@@ -30,6 +32,9 @@ interface OldRun extends RunFacts {
   id: number;
 }
 
+/** A chunk of issues not seen since the cutoff, the same rows for both statements that use it. */
+const OLD_ISSUES = 'SELECT fingerprint FROM issues WHERE project = @project AND last_seen < @cutoff ORDER BY last_seen, fingerprint LIMIT @chunk';
+
 export interface RetentionState {
   /** Deletes one chunk older than the cutoff; returns the rows deleted (0: nothing left). */
   chunk: BetterSqlite3.Transaction<(cutoff: number) => number>;
@@ -50,6 +55,11 @@ export function createRetention(db: Db): RetentionState {
     'DELETE FROM metric_samples WHERE id IN (SELECT id FROM metric_samples WHERE project = @project AND timestamp < @cutoff LIMIT @chunk)',
     `DELETE FROM batches_seen WHERE project = @project AND batch_id IN
        (SELECT batch_id FROM batches_seen WHERE project = @project AND received_at < @cutoff LIMIT @chunk)`,
+    'DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE project = @project AND timestamp < @cutoff LIMIT @chunk)',
+    'DELETE FROM issue_occurrences WHERE id IN (SELECT id FROM issue_occurrences WHERE project = @project AND timestamp < @cutoff LIMIT @chunk)',
+    // Services first: they are found through the issues, which the next statement deletes.
+    `DELETE FROM issue_services WHERE project = @project AND fingerprint IN (${OLD_ISSUES})`,
+    `DELETE FROM issues WHERE project = @project AND fingerprint IN (${OLD_ISSUES})`,
   ].map((sql) => db.prepare<[Cutoff]>(sql));
   const hours = createWorkflowHours(db);
   return {

@@ -193,6 +193,79 @@ const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE metric_samples ADD COLUMN dropped_spool_full INTEGER;
   ALTER TABLE metric_samples ADD COLUMN spool_bytes INTEGER;
   `,
+  // 8: logs, and issues (errors grouped by fingerprint, src/collector/issues/). `level` is its
+  // index in LOG_LEVELS (debug 0 … fatal 4); log-queries.ts reads a minimum level one level at a
+  // time from logs_level. `issues` holds what the list shows, kept up to date on ingest (a
+  // project has few, so listing them sorts in memory); `issue_occurrences` one row per error,
+  // for the hourly counts and the latest occurrences; `issue_services` the services an issue
+  // occurred in. A resolved issue that occurred again after resolved_at reads as open (a
+  // regression): that is decided when reading, never stored.
+  `
+  CREATE TABLE logs (
+    id INTEGER PRIMARY KEY,
+    project INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    level INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    module TEXT,
+    service TEXT,
+    environment TEXT,
+    host TEXT,
+    pid INTEGER,
+    trace_id BLOB,
+    span_id BLOB,
+    extra TEXT NOT NULL,
+    error_type TEXT,
+    error_message TEXT,
+    stack TEXT,
+    fingerprint TEXT
+  );
+  CREATE INDEX logs_time ON logs (project, timestamp);
+  CREATE INDEX logs_trace ON logs (project, trace_id, timestamp) WHERE trace_id IS NOT NULL;
+  CREATE INDEX logs_level ON logs (project, level, timestamp);
+
+  CREATE TABLE issues (
+    project INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    type TEXT NOT NULL,
+    message TEXT NOT NULL,
+    frames TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    last_trace_id TEXT,
+    last_trace_at INTEGER,
+    latest_message TEXT NOT NULL,
+    latest_stack TEXT,
+    status TEXT NOT NULL,
+    status_changed_at INTEGER,
+    resolved_at INTEGER,
+    PRIMARY KEY (project, fingerprint)
+  ) WITHOUT ROWID;
+  CREATE INDEX issues_last_seen ON issues (project, last_seen);
+
+  CREATE TABLE issue_services (
+    project INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    service TEXT NOT NULL,
+    PRIMARY KEY (project, fingerprint, service)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE issue_occurrences (
+    id INTEGER PRIMARY KEY,
+    project INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    timestamp INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    level TEXT,
+    service TEXT,
+    message TEXT NOT NULL,
+    trace_id TEXT,
+    span_id TEXT
+  );
+  CREATE INDEX issue_occurrences_issue ON issue_occurrences (project, fingerprint, timestamp);
+  CREATE INDEX issue_occurrences_time ON issue_occurrences (project, timestamp);
+  `,
 ];
 
 /** Migration 5's aggregates, from the runs already stored, a slice of rows at a time. */
