@@ -12,7 +12,7 @@
  * Some checkouts fail the way real ones do: the card is declined (~5%), the stock update times
  * out on a row lock (~2%). Those throw real Error subclasses, so their spans carry the error type
  * and message. It logs too (`log.*`, joined to the request's trace): each order placed, each
- * decline, and a receipt email the mail relay refuses now and then (~4%) for an order and an
+ * decline, and a receipt email the mail relay refuses now and then (1 in 20) for an order and an
  * address that differ every time, which the collector groups into one issue.
  *
  *   TERACRON_API_KEY=tcn_… TERACRON_DOMAIN=http://127.0.0.1:7777 TERACRON_HTTP_WORKFLOW=shop \
@@ -27,7 +27,6 @@ import {
   BadRequestError, InventoryTimeoutError, OutOfStockError, PaymentDeclinedError, PaymentsUnavailableError, ProductNotFoundError, QueryTimeoutError,
   ReceiptNotSentError,
 } from './errors';
-import { chance } from './sim';
 import { portFrom, readJson, runService, sendJson, serve } from './service';
 
 const { values } = parseArgs({ options: { port: { type: 'string' }, payments: { type: 'string' } } });
@@ -101,10 +100,14 @@ const placeOrder = trace('checkout', async function placeOrder(cartId: string, c
   return order;
 }, { capture: ['cartId', 'currency'] });
 
+/** Receipts sent so far: the relay refuses one in RECEIPT_REFUSAL_EVERY (a steady rate, not a dice roll, so a short demo shows it). */
+let receipts = 0;
+const RECEIPT_REFUSAL_EVERY = 20;
+
 /** The receipt email: the relay refuses some, which costs the customer an email, not the order. */
 function sendReceipt(order: Order): void {
   try {
-    if (chance(0.04)) throw new ReceiptNotSentError(`mail relay refused the receipt for order ${order.id} to customer-${order.cart_id}@example.com`);
+    if (++receipts % RECEIPT_REFUSAL_EVERY === 0) throw new ReceiptNotSentError(`mail relay refused the receipt for order ${order.id} to customer-${order.cart_id}@example.com`);
   } catch (error) {
     log.error('receipt not sent', { module: 'mailer', error, extra: { order_id: order.id } });
   }

@@ -145,3 +145,19 @@ test('the collector holds metric samples from the shop\'s pid', () => {
   assert.ok(samples.length >= 2, `${samples.length} samples from pid ${shopPid}`);
   assert.ok(samples.every((sample) => sample.rss > 0 && sample.heap_used > 0));
 });
+
+test('the shop\'s logs are stored in their traces, and the refused receipts, each for another order and address, are one issue', () => {
+  const placed = store.logs(slug, { limit: 1000, module: 'checkout', text: 'placed' }).logs;
+  assert.ok(placed.length > 0, 'no "order … placed" log');
+  for (const log of placed) {
+    assert.equal(log.level, 'info');
+    assert.ok(log.trace_id !== null && store.traceSpans(slug, log.trace_id).length > 0, `log ${log.message} is in no stored trace`);
+  }
+  const refused = store.logs(slug, { limit: 1000, module: 'mailer' }).logs;
+  assert.ok(refused.length >= 2, `${refused.length} refused receipts (one in 20 orders; ${placed.length} orders placed)`);
+  assert.equal(new Set(refused.map((log) => log.error_message)).size, refused.length, 'each refusal names another order');
+  const issues = store.issues(slug, { limit: 100, sort: 'count' }).filter((issue) => issue.type === 'ReceiptNotSentError');
+  assert.equal(issues.length, 1, `receipt issues: ${JSON.stringify(issues)}`);
+  assert.equal(issues[0]!.count, refused.length);
+  assert.equal(issues[0]!.message, 'mail relay refused the receipt for order ord_<hex> to <email>');
+});

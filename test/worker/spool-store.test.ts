@@ -124,8 +124,8 @@ test('at its size limit the spool deletes the oldest files and reports exactly w
   const evicted = results.map((r) => r.evicted);
   assert.deepEqual(evicted.map((e) => e.files), [0, 0, 0, 1, 1]);
   // Batch 0 (10 spans) went to make room for batch 3, batch 1 (11 events) for batch 4.
-  assert.deepEqual(evicted[3]!.items, { trace: 10, event: 0, metrics: 0 });
-  assert.deepEqual(evicted[4]!.items, { trace: 0, event: 11, metrics: 0 });
+  assert.deepEqual(evicted[3]!.items, { trace: 10, event: 0, log: 0, metrics: 0 });
+  assert.deepEqual(evicted[4]!.items, { trace: 0, event: 11, log: 0, metrics: 0 });
   assert.equal(await store.size(), recordBytes * 3);
   const left = readdirSync(dir).sort().map((f) => parseSpoolName(f)!.items);
   assert.deepEqual(left, [12, 13, 14]);
