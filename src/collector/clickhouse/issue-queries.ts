@@ -9,7 +9,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreUnavailableError } from '../store-backend';
 import type { QueryStore } from '../store-backend';
-import type { IssueDetail, IssuesQuery, IssueStatus, IssueSummary, LogLevel } from '../store/types';
+import type { IssueDetail, IssuesQuery, IssueStatus, IssueSummary } from '../store/types';
 import { HOUR_MS, hourOf } from '../store/workflow-hours';
 import { int, num, str } from './sql';
 import type { RowReader } from './sql';
@@ -33,15 +33,8 @@ interface IssueRow {
   changed_at: number;
 }
 
-interface OccurrenceRow {
-  timestamp: number;
-  source: 'log' | 'span';
-  level: LogLevel | null;
-  service: string | null;
-  message: string;
-  trace_id: string | null;
-  span_id: string | null;
-}
+/** Read as the API answers them. */
+type OccurrenceRow = IssueDetail['occurrences'][number];
 
 /**
  * Each issue of the project (or only `fingerprint`) as the API lists it. Type, message and frames
