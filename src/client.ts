@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { resolveConfig } from './config/resolve';
+import { wireResource } from './config/resource';
 import type { TeracronConfig } from './config/resolve';
 import type { TeracronOptions } from './config/options';
 import { createRecorder, recordEventInput, recordSpanInput } from './recorder/recorder';
@@ -31,7 +32,7 @@ import { installConsoleCapture } from './logs/console-capture';
 import type { ConsoleCapture } from './logs/console-capture';
 import { installCrashCapture } from './logs/crash-capture';
 import type { CrashCapture } from './logs/crash-capture';
-import { SDK_NAME, SDK_VERSION, USER_AGENT } from './version';
+import { USER_AGENT } from './version';
 import type { WorkerInit, WorkerMessage } from './worker/protocol';
 
 export interface TeracronStats {
@@ -124,14 +125,7 @@ function workerInit(config: TeracronConfig, sab: SharedArrayBuffer): Omit<Worker
         }
       : null,
     spool: config.spoolDir === null ? null : { dir: config.spoolDir, maxBytes: config.spoolMaxBytes },
-    resource: {
-      service: config.service,
-      environment: config.environment,
-      host: hostname(),
-      pid: process.pid,
-      sdk: { name: SDK_NAME, version: SDK_VERSION },
-      runtime: { name: 'node', version: process.versions.node },
-    },
+    resource: wireResource(config, process.pid, hostname()),
   };
 }
 

@@ -8,6 +8,7 @@
  * Lengths are counted in code points, the way the Python SDK counts characters; a JS sender
  * that clips in UTF-16 units is therefore always within the limit.
  */
+import { LOG_LEVELS } from '../wire/batch-codec';
 import type { TelemetryBatch } from '../wire/batch-codec';
 import type { MetricsBatch } from '../wire/metrics-batch';
 
@@ -60,7 +61,6 @@ const EVENT_TYPES = [
   'workflow_started', 'workflow_completed', 'workflow_failed',
   'step_started', 'step_completed', 'step_failed', 'retry',
 ];
-const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'];
 const ITEMS_KEY = { trace: 'spans', event: 'events', log: 'logs' } as const;
 
 const HINT_ID = 'ids are 16 random bytes written as 32 lowercase hex characters (e.g. crypto.randomBytes(16).toString("hex"))';

@@ -11,7 +11,7 @@
  */
 export type TracingScrubber = (data: Record<string, unknown>) => Record<string, unknown>;
 
-import type { WireFormat } from '../wire/batch-codec';
+import type { LogLevel, WireFormat } from '../wire/batch-codec';
 
 export type { WireFormat };
 
@@ -179,4 +179,4 @@ export interface TeracronOptions {
   captureConsole?: boolean;
 }
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+export type { LogLevel };

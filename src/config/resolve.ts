@@ -8,6 +8,7 @@ import { dirname, join, resolve as resolvePath } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { TeracronConfigError } from '../errors';
 import { decodeApiKey } from '../wire/api-key';
+import { LOG_LEVELS } from '../wire/batch-codec';
 import { loadPublicKey } from '../wire/envelope';
 import { closestName } from './closest';
 import { defaultSpoolDir } from './spool-dir';
@@ -63,7 +64,6 @@ export const DEFAULT_SERVICE = 'node-app';
 export const DEFAULT_ENVIRONMENT = 'production';
 export const DEFAULT_HTTP_WORKFLOW = 'http';
 export const WIRE_FORMATS: readonly WireFormat[] = ['json', 'msgpack'];
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'fatal'];
 
 export const NUMBER_RULES = {
   intervalS: { option: 'intervalS', env: 'TERACRON_INTERVAL', fallback: 10, min: 5, max: 300, unit: 'seconds' },

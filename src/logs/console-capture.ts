@@ -11,7 +11,7 @@
  * cannot recurse.
  */
 import { format } from 'node:util';
-import { LOG_LEVEL_NAMES } from '../ring/layout';
+import { LOG_LEVELS } from '../wire/batch-codec';
 import { recordLog } from './log';
 import type { LogOptions } from './log';
 import { logState } from './log-state';
@@ -19,11 +19,11 @@ import { logState } from './log-state';
 type ConsoleMethod = 'debug' | 'log' | 'info' | 'warn' | 'error';
 
 const LEVELS: Record<ConsoleMethod, number> = {
-  debug: LOG_LEVEL_NAMES.indexOf('debug'),
-  log: LOG_LEVEL_NAMES.indexOf('info'),
-  info: LOG_LEVEL_NAMES.indexOf('info'),
-  warn: LOG_LEVEL_NAMES.indexOf('warn'),
-  error: LOG_LEVEL_NAMES.indexOf('error'),
+  debug: LOG_LEVELS.indexOf('debug'),
+  log: LOG_LEVELS.indexOf('info'),
+  info: LOG_LEVELS.indexOf('info'),
+  warn: LOG_LEVELS.indexOf('warn'),
+  error: LOG_LEVELS.indexOf('error'),
 };
 
 export interface ConsoleCapture {

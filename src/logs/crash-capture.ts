@@ -14,11 +14,11 @@
  * The log is written into the ring before Node prints the error and emits 'exit', where the
  * exit hooks ship what is buffered, so it leaves with the process.
  */
-import { LOG_LEVEL_NAMES } from '../ring/layout';
+import { LOG_LEVELS } from '../wire/batch-codec';
 import { recordLog } from './log';
 
-const FATAL = LOG_LEVEL_NAMES.indexOf('fatal');
-const ERROR = LOG_LEVEL_NAMES.indexOf('error');
+const FATAL = LOG_LEVELS.indexOf('fatal');
+const ERROR = LOG_LEVELS.indexOf('error');
 
 export interface CrashCapture {
   remove(): void;

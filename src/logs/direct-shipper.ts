@@ -18,7 +18,8 @@ import { EXIT_DEADLINE, FINAL, STAT_DROPPED_SEND, STAT_SENT, STAT_SPOOLED, creat
 import type { RingViews } from '../ring/layout';
 import { addStat, readWorkerCounters, setLastError } from '../ring/shared-stats';
 import { writeStderr } from '../stderr';
-import { SDK_NAME, SDK_VERSION, USER_AGENT } from '../version';
+import { USER_AGENT } from '../version';
+import { wireResource } from '../config/resource';
 import { INGEST_PATHS, encodeBatch, newBatchId } from '../wire/batch-codec';
 import type { WireLog, WireResource } from '../wire/batch-codec';
 import { sealEnvelope } from '../wire/envelope';
@@ -83,8 +84,8 @@ export function createDirectShipper({ config, name }: DirectShipperOptions): Dir
     config.spoolDir === null
       ? null
       : createSpooler({ dir: config.spoolDir, maxBytes: config.spoolMaxBytes, views, transport, debug: config.debug, exiting: () => sender?.final === true });
-  sender = createSender({ views, transport, maxAttempts: config.maxSendAttempts, debug: config.debug, spooler });
-  // The sender's own drop message names the agent's stats(); this file says it in its own words.
+  sender = createSender({ views, transport, maxAttempts: config.maxSendAttempts, debug: config.debug, spooler, dropsCountedIn: `the total ${name} says when its stream ends` });
+  // The first drop is said by reportDrops (with the total to come); the sender says each only with TERACRON_DEBUG.
   sender.reported.add('gave-up');
   return {
     name,
@@ -94,7 +95,7 @@ export function createDirectShipper({ config, name }: DirectShipperOptions): Dir
     transport,
     spooler,
     pending: [],
-    resource: resourceOf(config, process.pid, hostname()),
+    resource: wireResource(config, process.pid, hostname()),
     timer: null,
     queue: [],
     queuedLogs: 0,
@@ -104,24 +105,13 @@ export function createDirectShipper({ config, name }: DirectShipperOptions): Dir
   };
 }
 
-function resourceOf(config: TeracronConfig, pid: number, host: string): WireResource {
-  return {
-    service: config.service,
-    environment: config.environment,
-    host,
-    pid,
-    sdk: { name: SDK_NAME, version: SDK_VERSION },
-    runtime: { name: 'node', version: process.versions.node },
-  };
-}
-
 /** Takes one log of process `pid` on `host` (null: this one). Never throws, never waits. */
 export function shipLog(sh: DirectShipper, log: WireLog, pid: number | null, host: string | null): void {
   if (sh.closing !== null) return noteDropped(sh, 1, 'written after the stream ended');
   const r = sh.resource;
   if ((pid !== null && pid !== r.pid) || (host !== null && host !== r.host)) {
     dispatch(sh);
-    sh.resource = resourceOf(sh.config, pid ?? r.pid, host ?? r.host);
+    sh.resource = wireResource(sh.config, pid ?? r.pid, host ?? r.host);
   }
   sh.pending.push(log);
   if (sh.pending.length >= DIRECT_BATCH_LOGS) dispatch(sh);

@@ -4,14 +4,13 @@
  * tracer's state, so that logs keep flowing with tracing turned off.
  */
 import type { TracingScrubber } from '../config/options';
-import { LOG_LEVEL_NAMES } from '../ring/layout';
+import { LOG_LEVELS } from '../wire/batch-codec';
+import type { LogLevel } from '../wire/batch-codec';
 import type { Recorder } from '../recorder/recorder';
-
-export type LogLevel = (typeof LOG_LEVEL_NAMES)[number];
 
 export interface LogState {
   recorder: Recorder | null;
-  /** Index into LOG_LEVEL_NAMES: logs below it are not recorded. */
+  /** Index into LOG_LEVELS: logs below it are not recorded. */
   minLevel: number;
   scrubber: TracingScrubber | undefined;
 }
@@ -19,7 +18,7 @@ export interface LogState {
 export const logState: LogState = { recorder: null, minLevel: 1, scrubber: undefined };
 
 export function levelIndex(level: LogLevel): number {
-  return LOG_LEVEL_NAMES.indexOf(level);
+  return LOG_LEVELS.indexOf(level);
 }
 
 export function activateLogs(recorder: Recorder, minLevel: LogLevel, scrubber: TracingScrubber | undefined): void {

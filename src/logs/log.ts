@@ -13,9 +13,7 @@ import { recordLogFields } from '../recorder/recorder';
 import type { LogFields } from '../recorder/log-writer';
 import { scrub } from '../tracing/capture';
 import { storage } from '../tracing/context';
-import type { TraceScope } from '../tracing/context';
-import { ActiveSpan } from '../tracing/span';
-import { SpanScope } from '../tracing/span-scope';
+import { spanOfContext, traceOfContext } from '../tracing/record-context';
 import { warnOnce } from '../tracing/tracer';
 import { errorFields } from './error-fields';
 import { logState } from './log-state';
@@ -56,7 +54,7 @@ const fields: LogFields = {
 };
 
 /**
- * Records one log at `level` (an index into LOG_LEVEL_NAMES); `caller` is the function whose
+ * Records one log at `level` (an index into LOG_LEVELS (src/wire/batch-codec.ts)); `caller` is the function whose
  * frame and those above it are left out of a `stack: true` capture. Returns false when nothing
  * was recorded (no agent, below the level, or a full ring).
  */
@@ -69,10 +67,9 @@ export function recordLog(level: number, message: unknown, options: LogOptions |
   f.time = time ?? performance.now();
   f.wallClock = time !== undefined;
   const context = storage.getStore();
-  // A SpanScope is an ended span's ids (a listener registered in it): the log is still its.
-  const span = context instanceof ActiveSpan || context instanceof SpanScope ? context : null;
+  const span = spanOfContext(context);
   f.spanId = span;
-  f.traceId = span !== null ? span.trace : context === undefined ? null : (context as TraceScope).traceWords;
+  f.traceId = traceOfContext(context, span);
   f.module = null;
   f.extra = null;
   f.errorType = f.errorMessage = f.stack = null;

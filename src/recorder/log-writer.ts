@@ -28,7 +28,7 @@ import { writeIdWords } from './ids';
 import type { IdWords } from './ids';
 
 export interface LogFields {
-  /** Index into LOG_LEVEL_NAMES. */
+  /** Index into LOG_LEVELS (src/wire/batch-codec.ts). */
   level: number;
   message: string;
   module: string | null;

@@ -66,7 +66,7 @@
  *
  * LOG record:
  *
- *   0   header            flags: level (3 bits: LOG_LEVEL_*) | HAS_TRACE | HAS_SPAN | HAS_MODULE
+ *   0   header            flags: level (3 bits: index in LOG_LEVELS) | HAS_TRACE | HAS_SPAN | HAS_MODULE
  *                         | HAS_ERROR | HAS_STACK | HAS_EXTRA | WALL_CLOCK (time is unix ms)
  *   8   trace id          16 bytes
  *   24  span id           16 bytes
@@ -219,10 +219,9 @@ export const EVENT_HAS_METADATA = 1 << 11;
 export const EVENT_HAS_WORKFLOW = 1 << 12;
 export const EVENT_WALL_CLOCK = 1 << 13;
 
-/** Log flags: the level in bits 8-10 (index into LOG_LEVEL_NAMES), then presence bits. */
+/** Log flags: the level in bits 8-10 (its index in LOG_LEVELS, src/wire/batch-codec.ts), then presence bits. */
 export const LOG_LEVEL_SHIFT = 8;
 export const LOG_LEVEL_MASK = 0b111 << LOG_LEVEL_SHIFT;
-export const LOG_LEVEL_NAMES = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
 export const LOG_HAS_TRACE = 1 << 11;
 export const LOG_HAS_SPAN = 1 << 12;
 export const LOG_HAS_MODULE = 1 << 13;

@@ -6,9 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { EVENT_TYPES, recordEventFields, severityForType } from '../recorder/recorder';
 import { scrub } from './capture';
 import { storage } from './context';
-import type { TraceScope } from './context';
-import { ActiveSpan } from './span';
-import { SpanScope } from './span-scope';
+import { spanOfContext, traceOfContext } from './record-context';
 import { tracer, warnOnce } from './tracer';
 
 export interface EventOptions {
@@ -33,15 +31,14 @@ export function event(options: EventOptions): boolean {
   const context = storage.getStore();
   let metadata = options.metadata ?? null;
   if (metadata !== null && tracer.scrubber !== undefined) metadata = scrub(metadata, tracer.scrubber, warnOnce);
-  // A SpanScope is an ended span's ids (a listener registered in it): the event is still its.
-  const span = context instanceof ActiveSpan || context instanceof SpanScope ? context : null;
+  const span = spanOfContext(context);
   return recordEventFields(recorder, {
     name: String(options.name),
     type,
     severity: options.severity ?? severityForType(type),
     message: options.message ?? null,
     workflow: span === null ? null : span.workflow,
-    traceId: span !== null ? span.trace : context === undefined ? null : (context as TraceScope).traceWords,
+    traceId: traceOfContext(context, span),
     spanId: span,
     time: performance.now(),
     wallClock: false,

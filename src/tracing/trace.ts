@@ -13,7 +13,7 @@ import { contextSlot, readContext, storage, writeContext } from './context';
 import { settle } from './settle';
 import { ActiveSpan, NOOP_SPAN } from './span';
 import type { Span } from './span';
-import { SpanScope } from './span-scope';
+import { spanOfContext } from './record-context';
 import { closeSpanFailed, openSpan, tracer, warnOnce } from './tracer';
 
 export interface TraceOptions {
@@ -130,6 +130,5 @@ export function checkWorkflow(api: string, workflow: unknown): void {
  * one. In a listener whose registering span has ended, that span's ids, read-only (span-scope.ts).
  */
 export function currentSpan(): Span {
-  const context = storage.getStore();
-  return context instanceof ActiveSpan || context instanceof SpanScope ? context : NOOP_SPAN;
+  return spanOfContext(storage.getStore()) ?? NOOP_SPAN;
 }

@@ -49,6 +49,10 @@ export interface WireEvent {
   metadata: WireAttributes;
 }
 
+/** Log levels, lowest first (SPEC §5). The agent's ring stores a level as its index here. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export interface WireLog {
   timestamp: number;
   level: string;

@@ -16,7 +16,6 @@ import {
   LOG_HAS_STACK,
   LOG_HAS_TRACE,
   LOG_LEVEL_MASK,
-  LOG_LEVEL_NAMES,
   LOG_LEVEL_SHIFT,
   LOG_MODULE,
   LOG_SPAN_ID,
@@ -26,6 +25,7 @@ import {
 } from '../ring/layout';
 import { readAttributes, readIdHex, readInlineString, readString } from '../ring/reader';
 import type { RingReader } from '../ring/reader';
+import { LOG_LEVELS } from '../wire/batch-codec';
 import type { WireLog } from '../wire/batch-codec';
 import { toUnixMs } from './wall-clock';
 import type { WallClock } from './wall-clock';
@@ -49,7 +49,7 @@ export function decodeLog(r: RingReader, pos: number, kindAndFlags: number, cloc
   }
   return {
     timestamp: Math.round(kindAndFlags & LOG_WALL_CLOCK ? time : toUnixMs(clock, time)),
-    level: LOG_LEVEL_NAMES[(kindAndFlags & LOG_LEVEL_MASK) >> LOG_LEVEL_SHIFT] ?? 'info',
+    level: LOG_LEVELS[(kindAndFlags & LOG_LEVEL_MASK) >> LOG_LEVEL_SHIFT] ?? 'info',
     message,
     module: kindAndFlags & LOG_HAS_MODULE ? readString(r, i32[(pos + LOG_MODULE) >> 2]!) : null,
     trace_id: kindAndFlags & LOG_HAS_TRACE ? readIdHex(r, pos + LOG_TRACE_ID) : null,

@@ -53,11 +53,17 @@ export interface SenderState {
    * and none was delivered since. While it is, the batcher spools batches without trying them.
    */
   knownDown: boolean;
+  /**
+   * Where drops are counted, for the stderr line that reports them: null for the agent's
+   * stats(); a sender that is not the agent's (logs/direct-shipper.ts) names its own count.
+   */
+  readonly dropsCountedIn: string | null;
 }
 
-export function createSender(init: Pick<SenderState, 'views' | 'transport' | 'maxAttempts' | 'debug'> & { spooler?: Spooler | null }): SenderState {
+export function createSender(init: Pick<SenderState, 'views' | 'transport' | 'maxAttempts' | 'debug'> & { spooler?: Spooler | null; dropsCountedIn?: string }): SenderState {
   return {
     ...init,
+    dropsCountedIn: init.dropsCountedIn ?? null,
     spooler: init.spooler ?? null,
     knownDown: false,
     final: false,
@@ -247,7 +253,7 @@ export function dropCounted(s: SenderState, items: number, kind: string, counter
   if (recordAsLastError) setLastError(s.views, text);
   if (s.debug || !s.reported.has('gave-up')) {
     s.reported.add('gave-up');
-    writeStderr(`${text} (counted in stats().${counters === METRICS_COUNTERS ? 'metricsDropped' : 'droppedSendFailed'})`);
+    writeStderr(`${text} (counted in ${s.dropsCountedIn ?? `stats().${counters === METRICS_COUNTERS ? 'metricsDropped' : 'droppedSendFailed'}`})`);
   }
 }
 

@@ -1,5 +1,5 @@
 /** The shapes going into and coming out of the store; output fields are snake_case as the query API sends them. */
-import type { WireEvent, WireLog, WireResource, WireSpan } from '../../wire/batch-codec';
+import type { LogLevel, WireEvent, WireLog, WireResource, WireSpan } from '../../wire/batch-codec';
 import type { MetricsEntry } from '../../wire/metrics-batch';
 
 export type IngestInput =
@@ -100,8 +100,8 @@ export interface StoreCounts {
   runs: number;
 }
 
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_LEVELS } from '../../wire/batch-codec';
+export type { LogLevel } from '../../wire/batch-codec';
 
 /**
  * One error seen in a batch, grouped by its fingerprint (src/collector/issues/fingerprint.ts):

@@ -8,9 +8,7 @@
  */
 import { idWordsToHex } from '../../recorder/ids';
 import { storage } from '../../tracing/context';
-import type { TraceScope } from '../../tracing/context';
-import { ActiveSpan } from '../../tracing/span';
-import { SpanScope } from '../../tracing/span-scope';
+import { spanOfContext, traceOfContext } from '../../tracing/record-context';
 
 export interface PinoTraceFields {
   trace_id?: string;
@@ -19,7 +17,8 @@ export interface PinoTraceFields {
 
 export function pinoMixin(): PinoTraceFields {
   const context = storage.getStore();
-  if (context === undefined) return {};
-  if (context instanceof ActiveSpan || context instanceof SpanScope) return { trace_id: idWordsToHex(context.trace), span_id: idWordsToHex(context) };
-  return { trace_id: idWordsToHex((context as TraceScope).traceWords) };
+  const span = spanOfContext(context);
+  const trace = traceOfContext(context, span);
+  if (trace === null) return {};
+  return span === null ? { trace_id: idWordsToHex(trace) } : { trace_id: idWordsToHex(trace), span_id: idWordsToHex(span) };
 }

@@ -10,14 +10,14 @@
  *
  * and `info.error`, whatever it holds, wins, as `error` does for log.error().
  */
-import { LOG_LEVEL_NAMES } from '../../ring/layout';
+import { LOG_LEVELS } from '../../wire/batch-codec';
 import type { LogOptions } from '../log';
 
 const LEVEL = Symbol.for('level');
 const SPLAT = Symbol.for('splat');
 
 /** winston's npm and syslog levels; any other is info. */
-const LEVELS: Record<string, (typeof LOG_LEVEL_NAMES)[number]> = {
+const LEVELS: Record<string, (typeof LOG_LEVELS)[number]> = {
   emerg: 'fatal',
   alert: 'fatal',
   crit: 'fatal',
@@ -37,7 +37,7 @@ export type WinstonInfo = Record<string | symbol, unknown>;
 export function levelIndexOf(info: WinstonInfo): number {
   // Symbol.for('level') is the level before format.colorize() painted `level`.
   const level = info[LEVEL] ?? info['level'];
-  return LOG_LEVEL_NAMES.indexOf(typeof level === 'string' ? (LEVELS[level] ?? 'info') : 'info');
+  return LOG_LEVELS.indexOf(typeof level === 'string' ? (LEVELS[level] ?? 'info') : 'info');
 }
 
 export function messageOf(info: WinstonInfo): string {
